@@ -38,14 +38,16 @@ class ToolError(Exception):
     """An error that ends a tool with a specific exit code.
 
     ``message`` is logged at FATAL level (``F: <message>``) by the tool runner unless it is
-    empty (the error was already reported).
+    empty (the error was already reported).  ``details`` are lines logged at ERROR level
+    (``E: <line>``) before it, e.g. DCMTK's ``Unable to parse association configuration file: ...``.
     """
 
     exit_code: ExitCode = ExitCode.CANNOT_WRITE_OUTPUT_FILE
 
-    def __init__(self, message: str = "", exit_code: int | None = None):
+    def __init__(self, message: str = "", exit_code: int | None = None, *, details: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
+        self.details = tuple(details)
         if exit_code is not None:
             self.exit_code = ExitCode(exit_code)
 

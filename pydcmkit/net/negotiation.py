@@ -3,8 +3,10 @@
 The rule is DCMTK's (dcmrecv.md §3.5): a proposed context whose abstract syntax is not in the
 profile is rejected with result 3; otherwise the profile's transfer syntaxes are walked in the
 profile's order and the first one the requestor also proposed is accepted (the acceptor's
-preference wins); no common syntax gives result 4.  SCP/SCU role selection items are answered
-from the profile's role list; extended negotiation items are returned for accepted SOP classes.
+preference wins); no common syntax gives result 4.  SCP/SCU role selection follows DCMTK: a context is rejected
+(result 2) only when the profile makes the SOP class SCP-only and the requestor asked for the
+default role; a role is granted only if proposed.  Extended negotiation items of the profile are
+returned for accepted SOP classes.
 """
 
 from __future__ import annotations
@@ -25,28 +27,22 @@ class ProfileNegotiator:
         self.reject_if_none = reject_if_none
 
     def negotiate(self, rq: P.AssociateRequest, peer: PeerInfo) -> Acceptance | Rejection:
+        from ..config.asconfig import RoleSpec
         results = []
         roles = {}
-        ext = {}
-        profile_roles = getattr(self.profile, "roles", {}) or {}
-        profile_ext = getattr(self.profile, "extended_negotiation", {}) or {}
         for pc in rq.contexts:
-            result, ts = self.profile.accept(pc.abstract_syntax, list(pc.transfer_syntaxes))
-            requested_role = rq.roles.get(pc.abstract_syntax)
-            if result == P.PC_ACCEPTANCE and requested_role is not None:
-                spec = profile_roles.get(pc.abstract_syntax)
-                if spec is not None:
-                    scu = requested_role[0] and spec.scu
-                    scp = requested_role[1] and spec.scp
-                    if not (scu or scp):
-                        result, ts = P.PC_NO_REASON, None
-                    else:
-                        roles[pc.abstract_syntax] = (scu, scp)
-            if result == P.PC_ACCEPTANCE and pc.abstract_syntax in profile_ext:
-                ext[pc.abstract_syntax] = profile_ext[pc.abstract_syntax]
+            asked = rq.roles.get(pc.abstract_syntax)
+            proposed_role = RoleSpec(*asked) if asked is not None else None
+            result, ts = self.profile.accept(pc.abstract_syntax, list(pc.transfer_syntaxes),
+                                             proposed_role=proposed_role)
+            if result == P.PC_ACCEPTANCE:
+                reply = self.profile.role_reply(pc.abstract_syntax, proposed_role)
+                if reply is not None:
+                    roles[pc.abstract_syntax] = (reply.scu, reply.scp)
             results.append(P.ContextResult(pc.context_id, result, ts, pc.abstract_syntax))
-        if self.reject_if_none and not any(r.result == P.PC_ACCEPTANCE for r in results):
+        accepted = [r.abstract_syntax for r in results if r.result == P.PC_ACCEPTANCE]
+        if self.reject_if_none and not accepted:
             return Rejection(P.RJ_PERMANENT, P.RJ_SOURCE_USER, P.RJ_NO_REASON,
                              "No Acceptable Presentation Contexts\n"
                              "Refusing Association (no acceptable presentation contexts)")
-        return Acceptance(tuple(results), roles, ext)
+        return Acceptance(tuple(results), roles, self.profile.extended_negotiation_reply(accepted))

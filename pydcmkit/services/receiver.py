@@ -47,7 +47,7 @@ class Receiver:
             profile = asconfig.load_profile(cfg.config_file, cfg.profile or "", role="scp")
         else:
             log.warning("no configuration file specified, SCP will only support the Verification SOP Class")
-            profile = asconfig.VERIFICATION_ONLY
+            profile = asconfig.VERIFICATION_ONLY_PROFILE
         out = cfg.store.layout.output_dir or "."
         if not os.path.isdir(out):
             raise ToolError("cannot specify output directory: Directory does not exist",
