@@ -14,7 +14,7 @@ from ..net import dimse
 from ..net.negotiation import ProfileNegotiator
 from ..net.server import DicomServer, ServerSettings
 from ..net.tls import TLSOptions, TLSSetupError, make_context
-from ..status import ExitCode, ToolError
+from ..status import AssociationConfigError, ExitCode, ToolError
 from .store import StorageSCP, StoreSettings, handle_echo
 
 log = logging.getLogger("pydcmkit.recv")
@@ -44,7 +44,11 @@ class Receiver:
         cfg = self.config
         log.info("configuring service class provider ...")
         if cfg.config_file is not None:
-            profile = asconfig.load_profile(cfg.config_file, cfg.profile or "", role="scp")
+            try:
+                profile = asconfig.load_profile(cfg.config_file, cfg.profile or "", role="scp")
+            except AssociationConfigError as exc:
+                raise AssociationConfigError(f"cannot load association configuration: {exc.message}",
+                                             details=exc.details) from None
         else:
             log.warning("no configuration file specified, SCP will only support the Verification SOP Class")
             profile = asconfig.VERIFICATION_ONLY_PROFILE
