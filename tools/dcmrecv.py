@@ -28,9 +28,43 @@ MAX_ASSOCIATIONS = Option(
     manual="pydcmkit serves several associations at once, each in its own thread; further requests are "
            "rejected (transient, local limit exceeded). DCMTK's dcmrecv serves one at a time.")
 
+MANUAL = """\
+dcmrecv is a Storage Service Class Provider: it listens on a TCP port, accepts associations, answers C-ECHO and stores every instance received with C-STORE in a file. It is compatible with DCMTK 3.6.7's dcmrecv: the same options, association negotiation profiles (-xf), file names, subdirectories, log lines and exit codes.
+
+Without -xf only the Verification SOP Class is accepted, so storage requests are rejected. With -xf file profile, the profile of a DCMTK association negotiation file decides which SOP classes and transfer syntaxes are accepted, in the profile's order of preference (DCMTK's sample /etc/dcmtk/storescp.cfg works unchanged).
+
+Each instance is streamed from the network into a hidden temporary file in the output directory, flushed to disk and renamed to its final name; only then is success answered. No partial file is ever visible under an instance name."""
+
+SECTIONS = (
+    ("Differences from DCMTK", """\
+pydcmkit's dcmrecv serves several associations at the same time (at most --max-associations, default 16; further requests are rejected with reason local-limit-exceeded). DCMTK serves one at a time.
+
+Every received file and its directory entry are synced to disk (fsync) before success is answered; --no-fsync turns this off.
+
+SIGTERM and SIGINT stop the server cleanly: no new association is accepted, stores in flight are completed and answered, then the process exits with 0. DCMTK has no handler (exit 143/130).
+
+In normal mode (-B) the dataset is written as received (in the network transfer syntax, like DCMTK) after its element structure was checked; an inconsistent dataset is answered with 0xC000 and not stored.
+
+A value received from the network (SOP Instance UID, Series Date) can never make a path outside the output directory: characters other than letters, digits, '.', '_' and '-' are replaced by '_'.
+
+Options can also be given by a configuration file and by environment variables (see ENVIRONMENT)."""),
+    ("Exit codes", (("0", "no error (also --help, --version, +cc, usage without arguments, clean stop by signal)"),
+                    ("1", "command line syntax error"),
+                    ("45", "invalid output directory (does not exist or is not writable)"),
+                    ("64", "cannot start SCP and listen on port (e.g. address already in use)"),
+                    ("66", "invalid association configuration (unreadable file, syntax error, unknown profile)"),
+                    ("71", "cannot create TLS transport layer"))),
+    ("Examples", """\
+  dcmrecv 11112 -xf /etc/dcmtk/storescp.cfg default -od /data
+  dcmrecv -v 11112 -xf storescp.cfg default --series-date-subdir +fsu -fe .dcm -od /archive"""),
+    ("See also", "dcmsend(1), dcmqrscp(1), storescp(1)"),
+)
+
 SPEC = ToolSpec(
     name="dcmrecv",
     description="Simple DICOM storage SCP (receiver)",
+    manual=MANUAL,
+    man_sections=SECTIONS,
     params=(Param("port", "tcp/ip port number to listen on", vtype=int, vmin=1, vmax=65535),),
     groups=(
         C.general_group(C.VERBOSE_PC),

@@ -62,9 +62,47 @@ FAIL_ON_ERROR = Option("--fail-on-error", None, help="exit with 80 if any instan
                               "any instance was not stored with status Success, the exit code is 80.")
 NO_PROGRESS = Option("--no-progress", None, help="do not show a progress bar on a terminal (pydcmkit)")
 
+MANUAL = """\
+dcmsend is a Storage Service Class User: it sends DICOM files to a Storage SCP with C-STORE. It is compatible with DCMTK 3.6.7's dcmsend: the same options, input checks, presentation context proposal (one context per SOP class and compatible transfer syntax, at most 128 per association, further associations with +ma), decompression rules, log lines, report file (+crf) and exit codes.
+
+Files that need no conversion are streamed from disk as they are, without decoding. A file is converted only when the peer accepted its SOP class in another transfer syntax: uncompressed syntaxes are converted into each other, deflated data sets are inflated, and compressed pixel data are decompressed when --decompress-lossless (lossless syntaxes, the default) or --decompress-lossy (all) allows it and a decoder is installed (see --list-decoders)."""
+
+SECTIONS = (
+    ("Differences from DCMTK", """\
+Like DCMTK, dcmsend exits with 0 when instances were not stored: refused or failed DIMSE statuses, instances skipped with --no-halt, instances left over by --single-association, or an association accepted without any presentation context. Scripts that must notice this can add --fail-on-error: the exit code is then 80 whenever any instance was not stored with status Success.
+
+--parallel n sends over n associations at the same time (the input list is split round robin); DCMTK always uses one association at a time.
+
+On a terminal a progress bar is shown at the default log level (not with -q, -v, -d, --no-progress, or when standard error is not a terminal); at the end a line "sent N objects (X MB) in T s (Y MB/s)" is printed (with -v it is logged as I: line).
+
+TCP_NODELAY is always set; DCMTK 3.6.7 needs the environment variable TCP_NODELAY=1 for that.
+
+The TLS options (+tls and the related ones, as in DCMTK's storescu) are accepted; DCMTK 3.6.7's dcmsend has none.
+
+Options can also be given by a configuration file and by environment variables (see ENVIRONMENT)."""),
+    ("Exit codes", (("0", "no error (see above: also when instances were not stored, unless --fail-on-error)"),
+                    ("1", "command line syntax error"),
+                    ("21", "no input files"),
+                    ("22", "invalid input file (in halt mode)"),
+                    ("23", "no valid input files"),
+                    ("43", "cannot write report file"),
+                    ("61", "cannot negotiate association (connection refused, association rejected, unknown host)"),
+                    ("62", "cannot send request (no presentation context for an instance in halt mode, "
+                           "network failure, unreadable file)"),
+                    ("65", "cannot add presentation context (with --no-illegal-proposal in halt mode)"),
+                    ("71", "cannot create TLS transport layer"),
+                    ("80", "with --fail-on-error: at least one instance was not stored with status Success"))),
+    ("Examples", """\
+  dcmsend -v +sd +r archive.example.org 104 /data/images
+  dcmsend --parallel 4 +sd +r -aec PACS pacs 11112 study/ +crf report.txt"""),
+    ("See also", "dcmrecv(1), storescu(1)"),
+)
+
 SPEC = ToolSpec(
     name="dcmsend",
     description="Simple DICOM storage SCU (sender)",
+    manual=MANUAL,
+    man_sections=SECTIONS,
     params=(Param("peer", "hostname of DICOM peer"),
             Param("port", "tcp/ip port number of peer", vtype=int, vmin=1, vmax=65535),
             Param("dcmfile-in", "DICOM file or directory to be transmitted", kind="repeat")),

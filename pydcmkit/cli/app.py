@@ -72,12 +72,12 @@ class _Run:
         if not (self.session and self.session.quiet):
             self.env.stderr.write(helptext.render_error(self.spec, message))
             self.env.stderr.flush()
-        return ExitCode.COMMANDLINE_SYNTAX_ERROR
+        return int(ExitCode.COMMANDLINE_SYNTAX_ERROR)
 
     def out(self, text: str) -> int:
         self.env.stdout.write(text)
         self.env.stdout.flush()
-        return ExitCode.NO_ERROR
+        return int(ExitCode.NO_ERROR)
 
     def start_logging(self, args: ParsedArgs) -> None:
         setup = logging_setup(args, self.env.stdout, self.env.stderr, self.env.env)
@@ -148,16 +148,16 @@ def run_tool(spec: ToolSpec, argv: Sequence[str] | None, main: ToolMain,
         logger = get_logger(f"apps.{spec.name}")
         logger.critical(f"internal error: {type(exc).__name__}: {exc}")
         logger.debug("traceback:", exc_info=True)
-        return ExitCode.COMMANDLINE_SYNTAX_ERROR
+        return int(ExitCode.COMMANDLINE_SYNTAX_ERROR)
     finally:
         if run.session:
             run.session.close()
 
 
 def _run_exclusive(run: _Run, args: ParsedArgs, handlers: Mapping[str, ToolMain]) -> int:
-    if args.has("--help"):
+    if run.spec.find("--help") and args.has("--help"):
         return run.out(helptext.render_usage(run.spec))
-    if args.has("--version"):
+    if run.spec.find("--version") and args.has("--version"):
         return run.out(helptext.render_version(run.spec))
     for opt in run.spec.options:
         if opt.exclusive and args.has(opt.long):

@@ -194,6 +194,20 @@ class ParsedArgs:
             return self.has(long)
         return long in self.honoured(block, order)
 
+    def validate(self) -> None:
+        """Convert every typed option value (rightmost occurrences, repeatable ones all, in
+        declaration order) and every parameter, raising the first DCMTK error.
+
+        DCMTK checks a value only when the tool reads it, in the tool's own order; a tool reads
+        its options in that order first and may call this at the end so that no declared value
+        goes unchecked.
+        """
+        for opt in self.spec.options:
+            if opt.vtype in (int, "signed") and self.has(opt.long):
+                self.get_all(opt.long) if opt.repeatable else self.get(opt.long)
+        for par in self.spec.params:
+            self.param(par.name)
+
     # -- parameters ----------------------------------------------------------------------
     def param(self, name: str):
         """Typed value of parameter ``name``: a list for a repeated parameter, ``None`` for an

@@ -92,7 +92,7 @@ class TransferSyntax:
     family : str
         The coding family: ``native``, ``deflate``, ``jpeg``, ``jpeg-ls``, ``rle``, ``jpeg2000``,
         ``jpeg2000-mc``, ``htj2k``, ``jpip``, ``mpeg2``, ``h264``, ``hevc``, ``jpeg-xl``,
-        ``smpte-2110``, ``mime``, ``xml`` or ``unknown``.
+        ``smpte-2110``, ``deflate-frame``, ``mime``, ``xml`` or ``unknown``.
     is_implicit : bool
         The data set uses Implicit VR (PS3.5 §7.1.3).
     is_little_endian : bool
@@ -252,7 +252,7 @@ _ALL: tuple[TransferSyntax, ...] = (
                    "smpte-2110", pixel_data_referenced=True),
     TransferSyntax("1.2.840.10008.1.2.7.3", "SMPTEST211030PCMDigitalAudio", "smpte-2110",
                    pixel_data_referenced=True),
-    _codec("1.2.840.10008.1.2.8.1", "DeflatedImageFrameCompression", "deflate", lossless=True),
+    _codec("1.2.840.10008.1.2.8.1", "DeflatedImageFrameCompression", "deflate-frame", lossless=True),
     TransferSyntax("1.2.840.10008.1.20", "Papyrus3ImplicitVRLittleEndian", "native", is_implicit=True,
                    is_retired=True),
 )

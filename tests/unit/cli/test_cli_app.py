@@ -203,3 +203,13 @@ def test_runs_as_a_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0 and proc.stdout.startswith("$pydcmkit: dcmrecv v")
+
+
+def test_minimal_tool_without_general_options():
+    from pydcmkit.cli.spec import Option, OptionGroup, Param, ToolSpec
+    spec = ToolSpec("mini", "minimal", params=(Param("x", "a value"),),
+                    groups=(OptionGroup("g:", (Option("--list", help="list", exclusive=True),)),))
+    result = run_in_process(spec, ["--list"], never, exclusive={"--list": lambda a, e: 3})
+    assert result.code == 3
+    result = run_in_process(spec, ["v"], lambda a, e: len(a.param("x")))
+    assert (result.code, result.stderr) == (1, "")

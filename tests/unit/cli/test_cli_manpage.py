@@ -102,6 +102,7 @@ def test_module_entry_point(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "pydcmkit.cli.manpage", target], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout == render_man(DCMSEND)
+    assert proc.stderr == ""
 
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="man not installed")

@@ -238,3 +238,12 @@ def test_usage_syntax():
                                             Param("dcmfile-in", kind="repeat_optional")))
     assert spec.usage_syntax == "dcmqridx index-out [dcmfile-in...]"
     assert spec.min_params == 1 and spec.max_params is None
+
+
+def test_validate_checks_unread_values_in_declaration_order():
+    parse(DCMRECV, "-pdu", "5000", "-ta", "3", "104").validate()
+    args = parse(DCMRECV, "-pdu", "100", "-ta", "abc", "0")
+    with pytest.raises(CommandLineError, match=r"--acse-timeout \(abc\)$"):
+        args.validate()
+    with pytest.raises(CommandLineError, match=r"^Invalid parameter value 0 \(underflow\)$"):
+        parse(DCMRECV, "0").validate()

@@ -160,7 +160,7 @@ CROSS_DECODER_CASES: list[str] = [
 
 #: Bundled files that no installed decoder (nor pydicom itself) can decode.
 UNDECODABLE: dict[str, str] = {
-    # scan header with Ss/Se of a progressive scan under a sequential SOF1: a broken codestream
+    # a sequential (SOF1) frame whose scan header carries progressive Ss/Se values
     "JPEG-lossy.dcm": "1.2.840.10008.1.2.4.51",
     # the fragment embeds (FFFE,E0DD); pydicom 3.0.2 splits the frame there
     "JPEG2000-embedded-sequence-delimiter.dcm": "1.2.840.10008.1.2.4.91",
