@@ -15,7 +15,6 @@ from pydcmkit.cli.parser import ParsedArgs, check_dependence
 from pydcmkit.cli.progress import ProgressBar, final_line
 from pydcmkit.cli.spec import Option, OptionGroup, Param, SubGroup, ToolSpec
 from pydcmkit.cli.tlsopts import tls_options
-from pydcmkit.codec import decodable_syntaxes
 from pydcmkit.net.requestor import RequestorSettings
 from pydcmkit.net.sender import Decompression, SenderSettings, StorageSender, report_text, summary_lines
 from pydcmkit.net.tls import make_context, TLSSetupError
@@ -255,6 +254,7 @@ def list_decoders(args: ParsedArgs, env: Environment) -> int:
            "Transfer syntaxes supported natively:"]
     out += [f"- {uids.ts_long_name(u)}" for u in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2")]
     out += ["", "Transfer syntaxes supported by decoders:"]
+    from pydcmkit.codec import decodable_syntaxes
     out += [f"- {_ts_display_name(u)}" for u in decodable_syntaxes()]
     env.stdout.write("\n".join(out) + "\n")
     return 0

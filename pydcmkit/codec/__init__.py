@@ -6,26 +6,29 @@
 * :mod:`~pydcmkit.codec.convert` -- decode, encode, convert and serialise a data set.
 """
 
-from pydcmkit.codec.convert import (
-    compress,
-    convert,
-    dataset_transfer_syntax,
-    decompress,
-    encode_dataset,
-    is_lossless_conversion,
-    register_target,
-)
-from pydcmkit.codec.encoders import EncodeParams
-from pydcmkit.codec.errors import CodecError
-from pydcmkit.codec.pixels import (
-    can_decode,
-    can_encode,
-    decodable_syntaxes,
-    decoder_backends,
-    encodable_syntaxes,
-    encoder_backends,
-)
-from pydcmkit.codec.syntaxes import UNCOMPRESSED, TransferSyntax, lookup, transfer_syntax
+import importlib
+
+# Names are resolved on first use (PEP 562): importing the registry must not import pydicom and
+# the pixel codecs, which cost a tool about 0.2 s at start-up.
+_WHERE = {
+    "compress": "convert", "convert": "convert", "dataset_transfer_syntax": "convert",
+    "decompress": "convert", "encode_dataset": "convert", "is_lossless_conversion": "convert",
+    "register_target": "convert", "EncodeParams": "encoders", "CodecError": "errors",
+    "can_decode": "pixels", "can_encode": "pixels", "decodable_syntaxes": "pixels",
+    "decoder_backends": "pixels", "encodable_syntaxes": "pixels", "encoder_backends": "pixels",
+    "UNCOMPRESSED": "syntaxes", "TransferSyntax": "syntaxes", "lookup": "syntaxes",
+    "transfer_syntax": "syntaxes",
+}
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CodecError",

@@ -1,19 +1,15 @@
 """DICOM Upper Layer PDUs (PS3.8 §9.3).
 
-Association PDUs (A-ASSOCIATE-RQ/AC) are encoded and decoded with pynetdicom's PDU classes; this
-module turns them into small frozen records.  The short PDUs (A-ASSOCIATE-RJ, A-RELEASE, A-ABORT)
-and the P-DATA-TF framing that carries every byte of every dataset are handled here directly,
-because that is the hot path.
+Every PDU is encoded and decoded here, into small frozen records.  pynetdicom has PDU classes
+too, but importing it pulls in pydicom (about 0.2 s at every tool start), and a server facing
+hostile peers wants one strict decoder in which every length is checked against its container
+before use; the tests check this codec against pynetdicom's.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-
-from pynetdicom import pdu as _pn_pdu
-from pynetdicom import pdu_primitives as _pn_prim
-from pynetdicom.presentation import PresentationContext as _PnContext
 
 from .. import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
@@ -110,134 +106,182 @@ class PDUError(ValueError):
     """A PDU that violates PS3.8 (the association is aborted)."""
 
 
-def _user_items(max_pdu, impl_uid, impl_version, roles, ext_neg):
-    items = []
-    ml = _pn_prim.MaximumLengthNotification()
-    ml.maximum_length_received = max_pdu
-    items.append(ml)
-    ic = _pn_prim.ImplementationClassUIDNotification()
-    ic.implementation_class_uid = impl_uid
-    items.append(ic)
-    if impl_version:
-        iv = _pn_prim.ImplementationVersionNameNotification()
-        iv.implementation_version_name = impl_version
-        items.append(iv)
+# ---------------------------------------------------------------------------------------------
+# A-ASSOCIATE-RQ/AC items (PS3.8 §9.3.2-9.3.3, PS3.7 Annex D.3.3)
+
+ITEM_APPLICATION_CONTEXT = 0x10
+ITEM_PC_RQ, ITEM_PC_AC = 0x20, 0x21
+ITEM_ABSTRACT_SYNTAX, ITEM_TRANSFER_SYNTAX = 0x30, 0x40
+ITEM_USER_INFO = 0x50
+SUB_MAX_LENGTH, SUB_IMPL_CLASS, SUB_ASYNC_OPS, SUB_ROLE, SUB_IMPL_VERSION, SUB_EXT_NEG = 0x51, 0x52, 0x53, 0x54, 0x55, 0x56
+
+
+def _item(item_type: int, value: bytes) -> bytes:
+    return struct.pack(">BBH", item_type, 0, len(value)) + value
+
+
+def _uid_bytes(uid: str) -> bytes:
+    return uid.encode("ascii", "replace")
+
+
+def _ae(title: str) -> bytes:
+    return (title or " ").encode("ascii", "replace")[:16].ljust(16, b" ")
+
+
+def _user_information(max_pdu, impl_uid, impl_version, roles, ext_neg) -> bytes:
+    sub = [_item(SUB_MAX_LENGTH, struct.pack(">I", max_pdu)), _item(SUB_IMPL_CLASS, _uid_bytes(impl_uid))]
     for uid, (scu, scp) in roles.items():
-        rs = _pn_prim.SCP_SCU_RoleSelectionNegotiation()
-        rs.sop_class_uid = uid
-        rs.scu_role = scu
-        rs.scp_role = scp
-        items.append(rs)
+        u = _uid_bytes(uid)
+        sub.append(_item(SUB_ROLE, struct.pack(">H", len(u)) + u + bytes((int(scu), int(scp)))))
+    if impl_version:
+        sub.append(_item(SUB_IMPL_VERSION, impl_version.encode("ascii", "replace")[:16]))
     for uid, info in ext_neg.items():
-        en = _pn_prim.SOPClassExtendedNegotiation()
-        en.sop_class_uid = uid
-        en.service_class_application_information = info
-        items.append(en)
-    return items
+        u = _uid_bytes(uid)
+        sub.append(_item(SUB_EXT_NEG, struct.pack(">H", len(u)) + u + bytes(info)))
+    return _item(ITEM_USER_INFO, b"".join(sub))
 
 
-def _primitive(calling_ae, called_ae, app_ctx, user_items):
-    prim = _pn_prim.A_ASSOCIATE()
-    prim.application_context_name = app_ctx
-    prim.calling_ae_title = calling_ae or " "
-    prim.called_ae_title = called_ae or " "
-    prim.user_information = user_items
-    return prim
+def _associate_pdu(pdu_type: int, called: str, calling: str, app_ctx: str, contexts: bytes, user: bytes) -> bytes:
+    body = (struct.pack(">HH", 1, 0) + _ae(called) + _ae(calling) + b"\x00" * 32
+            + _item(ITEM_APPLICATION_CONTEXT, _uid_bytes(app_ctx)) + contexts + user)
+    return struct.pack(">BBI", pdu_type, 0, len(body)) + body
 
 
 def encode_associate_rq(rq: AssociateRequest) -> bytes:
-    prim = _primitive(rq.calling_ae, rq.called_ae, rq.application_context,
-                      _user_items(rq.max_pdu, rq.implementation_class_uid,
-                                  rq.implementation_version_name, rq.roles,
-                                  rq.extended_negotiation))
-    contexts = []
-    for pc in rq.contexts:
-        cx = _PnContext()
-        cx.context_id = pc.context_id
-        cx.abstract_syntax = pc.abstract_syntax
-        cx.transfer_syntax = list(pc.transfer_syntaxes)
-        contexts.append(cx)
-    prim.presentation_context_definition_list = contexts
-    return _pn_pdu.A_ASSOCIATE_RQ(prim).encode()
+    """Encode an A-ASSOCIATE-RQ PDU (PS3.8 §9.3.2)."""
+    contexts = b"".join(
+        _item(ITEM_PC_RQ, bytes((pc.context_id, 0, 0, 0)) + _item(ITEM_ABSTRACT_SYNTAX, _uid_bytes(pc.abstract_syntax))
+              + b"".join(_item(ITEM_TRANSFER_SYNTAX, _uid_bytes(ts)) for ts in pc.transfer_syntaxes))
+        for pc in rq.contexts)
+    user = _user_information(rq.max_pdu, rq.implementation_class_uid, rq.implementation_version_name,
+                             rq.roles, rq.extended_negotiation)
+    return _associate_pdu(A_ASSOCIATE_RQ, rq.called_ae, rq.calling_ae, rq.application_context, contexts, user)
 
 
 def encode_associate_ac(ac: AssociateAccept) -> bytes:
-    prim = _primitive(ac.calling_ae, ac.called_ae, ac.application_context,
-                      _user_items(ac.max_pdu, ac.implementation_class_uid,
-                                  ac.implementation_version_name, ac.roles,
-                                  ac.extended_negotiation))
-    prim.result = 0
-    prim.result_source = None
-    results = []
-    for cr in ac.contexts:
-        cx = _PnContext()
-        cx.context_id = cr.context_id
-        cx.result = cr.result
-        # A rejected context still carries one transfer syntax sub-item (value ignored)
-        cx.transfer_syntax = [cr.transfer_syntax or "1.2.840.10008.1.2"]
-        results.append(cx)
-    prim.presentation_context_definition_results_list = results
-    return _pn_pdu.A_ASSOCIATE_AC(prim).encode()
+    """Encode an A-ASSOCIATE-AC PDU (PS3.8 §9.3.3); a rejected context still carries one
+    transfer syntax sub-item, whose value is not significant."""
+    contexts = b"".join(
+        _item(ITEM_PC_AC, bytes((cr.context_id, 0, cr.result, 0))
+              + _item(ITEM_TRANSFER_SYNTAX, _uid_bytes(cr.transfer_syntax or "1.2.840.10008.1.2")))
+        for cr in ac.contexts)
+    user = _user_information(ac.max_pdu, ac.implementation_class_uid, ac.implementation_version_name,
+                             ac.roles, ac.extended_negotiation)
+    return _associate_pdu(A_ASSOCIATE_AC, ac.called_ae, ac.calling_ae, ac.application_context, contexts, user)
 
 
-def _user_info(user_information):
+def _items(data: bytes, start: int, end: int, what: str):
+    """Yield (type, value) of the items in data[start:end]; every length is checked."""
+    pos = start
+    while pos < end:
+        if pos + 4 > end:
+            raise PDUError(f"truncated item header in {what}")
+        item_type, _reserved, length = struct.unpack_from(">BBH", data, pos)
+        pos += 4
+        if pos + length > end:
+            raise PDUError(f"item 0x{item_type:02x} of length {length} runs past the end of {what}")
+        yield item_type, data[pos:pos + length]
+        pos += length
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", "replace").strip("\x00 ")
+
+
+def _role_or_ext(value: bytes, what: str) -> tuple[str, bytes]:
+    if len(value) < 2:
+        raise PDUError(f"truncated {what} sub-item")
+    n = struct.unpack_from(">H", value)[0]
+    if 2 + n > len(value):
+        raise PDUError(f"{what} sub-item UID length {n} runs past the sub-item")
+    return _text(value[2:2 + n]), value[2 + n:]
+
+
+def _decode_user_information(value: bytes):
     max_pdu, impl_uid, impl_ver, roles, ext = 0, "", None, {}, {}
-    for item in user_information or []:
-        if isinstance(item, _pn_prim.MaximumLengthNotification):
-            max_pdu = int(item.maximum_length_received or 0)
-        elif isinstance(item, _pn_prim.ImplementationClassUIDNotification):
-            impl_uid = str(item.implementation_class_uid or "")
-        elif isinstance(item, _pn_prim.ImplementationVersionNameNotification):
-            impl_ver = item.implementation_version_name
-            if isinstance(impl_ver, bytes):
-                impl_ver = impl_ver.decode("ascii", "replace")
-        elif isinstance(item, _pn_prim.SCP_SCU_RoleSelectionNegotiation):
-            roles[str(item.sop_class_uid)] = (bool(item.scu_role), bool(item.scp_role))
-        elif isinstance(item, _pn_prim.SOPClassExtendedNegotiation):
-            ext[str(item.sop_class_uid)] = bytes(item.service_class_application_information or b"")
+    for sub_type, sub in _items(value, 0, len(value), "user information"):
+        if sub_type == SUB_MAX_LENGTH:
+            if len(sub) != 4:
+                raise PDUError("maximum length sub-item must hold 4 bytes")
+            max_pdu = struct.unpack(">I", sub)[0]
+        elif sub_type == SUB_IMPL_CLASS:
+            impl_uid = _text(sub)
+        elif sub_type == SUB_IMPL_VERSION:
+            impl_ver = _text(sub)
+        elif sub_type == SUB_ROLE:
+            uid, rest = _role_or_ext(sub, "role selection")
+            if len(rest) != 2:
+                raise PDUError("role selection sub-item must end with the SCU and SCP role bytes")
+            roles[uid] = (bool(rest[0]), bool(rest[1]))
+        elif sub_type == SUB_EXT_NEG:
+            uid, rest = _role_or_ext(sub, "extended negotiation")
+            ext[uid] = bytes(rest)
+        # other sub-items (asynchronous operations window, user identity, ...) are not negotiated
     return max_pdu, impl_uid, impl_ver, roles, ext
+
+
+def _decode_associate(data: bytes, expected: int):
+    name = PDU_NAMES[expected]
+    if len(data) < 74 or data[0] != expected:
+        raise PDUError(f"malformed {name}: {len(data)} bytes")
+    length = struct.unpack_from(">I", data, 2)[0]
+    if length + 6 != len(data):
+        raise PDUError(f"malformed {name}: length field {length} does not match {len(data) - 6} bytes")
+    version = struct.unpack_from(">H", data, 6)[0]
+    called = _text(data[10:26])
+    calling = _text(data[26:42])
+    app_ctx, contexts, user = "", [], None
+    for item_type, value in _items(data, 74, len(data), name):
+        if item_type == ITEM_APPLICATION_CONTEXT:
+            app_ctx = _text(value)
+        elif item_type in (ITEM_PC_RQ, ITEM_PC_AC):
+            if item_type != (ITEM_PC_RQ if expected == A_ASSOCIATE_RQ else ITEM_PC_AC):
+                raise PDUError(f"presentation context item 0x{item_type:02x} in {name}")
+            if len(value) < 4:
+                raise PDUError(f"truncated presentation context item in {name}")
+            ctx_id, result = value[0], value[2]
+            abstract, syntaxes = None, []
+            for sub_type, sub in _items(value, 4, len(value), "presentation context"):
+                if sub_type == ITEM_ABSTRACT_SYNTAX:
+                    abstract = _text(sub)
+                elif sub_type == ITEM_TRANSFER_SYNTAX:
+                    syntaxes.append(_text(sub))
+                else:
+                    raise PDUError(f"unknown sub-item 0x{sub_type:02x} in presentation context {ctx_id}")
+            contexts.append((ctx_id, result, abstract, syntaxes))
+        elif item_type == ITEM_USER_INFO:
+            user = _decode_user_information(value)
+        else:
+            raise PDUError(f"unknown item type 0x{item_type:02x} in {name}")
+    if user is None:
+        raise PDUError(f"{name} without user information item")
+    return version, called, calling, app_ctx, contexts, user
 
 
 def decode_associate_rq(data: bytes) -> AssociateRequest:
     """Decode a whole A-ASSOCIATE-RQ PDU (header included); raise :class:`PDUError` if malformed."""
-    try:
-        pdu = _pn_pdu.A_ASSOCIATE_RQ()
-        pdu.decode(data)
-        prim = pdu.to_primitive()
-        contexts = tuple(
-            ProposedContext(int(cx.context_id), str(cx.abstract_syntax or ""),
-                            tuple(str(t) for t in cx.transfer_syntax))
-            for cx in prim.presentation_context_definition_list)
-        max_pdu, impl_uid, impl_ver, roles, ext = _user_info(prim.user_information)
-        return AssociateRequest(
-            calling_ae=str(prim.calling_ae_title).strip(), called_ae=str(prim.called_ae_title).strip(),
-            contexts=contexts, max_pdu=max_pdu, application_context=str(prim.application_context_name or ""),
-            implementation_class_uid=impl_uid, implementation_version_name=impl_ver, roles=roles,
-            extended_negotiation=ext, protocol_version=int(pdu.protocol_version))
-    except PDUError:
-        raise
-    except Exception as exc:  # pynetdicom raises assorted errors on malformed items
-        raise PDUError(f"malformed A-ASSOCIATE-RQ: {exc}") from exc
+    version, called, calling, app_ctx, contexts, user = _decode_associate(data, A_ASSOCIATE_RQ)
+    proposed = []
+    for ctx_id, _result, abstract, syntaxes in contexts:
+        if abstract is None or not syntaxes:
+            raise PDUError(f"presentation context {ctx_id} without abstract or transfer syntax")
+        proposed.append(ProposedContext(ctx_id, abstract, tuple(syntaxes)))
+    max_pdu, impl_uid, impl_ver, roles, ext = user
+    return AssociateRequest(calling_ae=calling, called_ae=called, contexts=tuple(proposed), max_pdu=max_pdu,
+                            application_context=app_ctx, implementation_class_uid=impl_uid,
+                            implementation_version_name=impl_ver, roles=roles, extended_negotiation=ext,
+                            protocol_version=version)
 
 
 def decode_associate_ac(data: bytes) -> AssociateAccept:
     """Decode a whole A-ASSOCIATE-AC PDU (header included)."""
-    try:
-        pdu = _pn_pdu.A_ASSOCIATE_AC()
-        pdu.decode(data)
-        prim = pdu.to_primitive()
-        contexts = tuple(
-            ContextResult(int(cx.context_id), int(cx.result),
-                          str(cx.transfer_syntax[0]) if cx.transfer_syntax and cx.result == 0 else None)
-            for cx in prim.presentation_context_definition_results_list)
-        max_pdu, impl_uid, impl_ver, roles, ext = _user_info(prim.user_information)
-        return AssociateAccept(
-            calling_ae=str(prim.calling_ae_title).strip(), called_ae=str(prim.called_ae_title).strip(),
-            contexts=contexts, max_pdu=max_pdu, application_context=str(prim.application_context_name or ""),
-            implementation_class_uid=impl_uid, implementation_version_name=impl_ver, roles=roles,
-            extended_negotiation=ext)
-    except Exception as exc:
-        raise PDUError(f"malformed A-ASSOCIATE-AC: {exc}") from exc
+    _version, called, calling, app_ctx, contexts, user = _decode_associate(data, A_ASSOCIATE_AC)
+    results = tuple(ContextResult(ctx_id, result, syntaxes[0] if result == PC_ACCEPTANCE and syntaxes else None)
+                    for ctx_id, result, _abstract, syntaxes in contexts)
+    max_pdu, impl_uid, impl_ver, roles, ext = user
+    return AssociateAccept(calling_ae=calling, called_ae=called, contexts=results, max_pdu=max_pdu,
+                           application_context=app_ctx, implementation_class_uid=impl_uid,
+                           implementation_version_name=impl_ver, roles=roles, extended_negotiation=ext)
 
 
 def encode_associate_rj(result: int, source: int, reason: int) -> bytes:
