@@ -11,9 +11,9 @@ import importlib
 # Names are resolved on first use (PEP 562): importing the registry must not import pydicom and
 # the pixel codecs, which cost a tool about 0.2 s at start-up.
 _WHERE = {
-    "compress": "convert", "convert": "convert", "dataset_transfer_syntax": "convert",
-    "decompress": "convert", "encode_dataset": "convert", "is_lossless_conversion": "convert",
-    "register_target": "convert", "EncodeParams": "encoders", "CodecError": "errors",
+    "compress": "conversion", "convert": "conversion", "dataset_transfer_syntax": "conversion",
+    "decompress": "conversion", "encode_dataset": "conversion", "is_lossless_conversion": "conversion",
+    "register_target": "conversion", "EncodeParams": "encoders", "CodecError": "errors",
     "can_decode": "pixels", "can_encode": "pixels", "decodable_syntaxes": "pixels",
     "decoder_backends": "pixels", "encodable_syntaxes": "pixels", "encoder_backends": "pixels",
     "UNCOMPRESSED": "syntaxes", "TransferSyntax": "syntaxes", "lookup": "syntaxes",

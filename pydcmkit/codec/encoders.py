@@ -2,7 +2,7 @@
 
 An encoder is a small object (:class:`PixelEncoder`) that turns the frames of native pixel data
 into one codestream per frame for a transfer syntax, and says how the Image Pixel module
-(PS3.3 C.7.6.3) describes the coded data.  :mod:`pydcmkit.codec.convert` does everything around
+(PS3.3 C.7.6.3) describes the coded data.  :mod:`pydcmkit.codec.conversion` does everything around
 it (reading the native pixels, encapsulation per PS3.5 §A.4, the transfer syntax, the lossy
 compression attributes), so a new backend only has to implement ``encode``.
 
@@ -21,7 +21,7 @@ Built-in backends, tried in this order for a transfer syntax:
     fragment.
 
 Non-pixel targets such as ConQuest's NKI private compression are datasets rather than frames;
-they plug in one level up, with :func:`pydcmkit.codec.convert.register_target`.
+they plug in one level up, with :func:`pydcmkit.codec.conversion.register_target`.
 """
 
 from __future__ import annotations

@@ -454,7 +454,7 @@ class StorageSender:
             f = open(inst.path, "rb")
             f.seek(inst.dataset_offset)
             return None, (f, os.fstat(f.fileno()).st_size - inst.dataset_offset)
-        from ..codec.convert import encode_dataset, convert
+        from ..codec.conversion import encode_dataset, convert
         from pydicom import dcmread
         ds = dcmread(inst.path, force=True)
         if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
