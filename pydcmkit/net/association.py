@@ -98,6 +98,7 @@ class Association:
         # DCMTK reserves 12 bytes (PDU + PDV headers): "Max Send PDV: 16372" for 16384.
         self.max_pdv = max(limit - 12, 1)
         self._pdu_remaining = 0
+        self._stream_buffer: memoryview | None = None
         self._message_id = 0
         self.is_open = True
         self.sock.settimeout(dimse_timeout)
@@ -217,8 +218,9 @@ class Association:
         are only valid during the call.
         """
         total = 0
-        buf = bytearray(STREAM_CHUNK)
-        view = memoryview(buf)
+        view = self._stream_buffer
+        if view is None:
+            view = self._stream_buffer = memoryview(bytearray(STREAM_CHUNK))
         while True:
             ctx_id, control, length = self._next_pdv()
             if control & 0x01:
