@@ -159,7 +159,7 @@ def make_settings(args: ParsedArgs) -> SenderSettings:
         deflate_level=args.get("--compression-level", 6), halt_on_error=not args.has("--no-halt"),
         illegal_proposal=not args.has("--no-illegal-proposal"),
         multi_associations=args.winner("assoc") != "--single-association",
-        parallel=args.get("--parallel", 1))
+        parallel=args.get("--parallel", 1), verbose_pc=args.has("--verbose-pc"))
 
 
 def check_inputs(args: ParsedArgs, halt: bool) -> list:

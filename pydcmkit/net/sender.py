@@ -105,6 +105,7 @@ class SenderSettings:
     illegal_proposal: bool = True      # False with -nip
     multi_associations: bool = True
     parallel: int = 1
+    verbose_pc: bool = False
 
 
 class SendError(ToolError):
@@ -346,7 +347,11 @@ class StorageSender:
                             remaining)
             assoc.abort()
             return
+        from .server import dump_accept, dump_request
+        dump = log.info if s.verbose_pc else log.debug
+        dump("%s", dump_request(assoc.request, ours=True))
         log.info("Association Accepted (Max Send PDV: %d)", assoc.max_pdv)
+        dump("%s", dump_accept(ac, {pc.context_id: pc for pc in proposed}))
         log.info("sending SOP instances ...")
         try:
             for entry in assigned:

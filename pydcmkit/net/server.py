@@ -341,14 +341,17 @@ class DicomServer:
                 return
 
 
-def dump_request(rq: P.AssociateRequest) -> str:
-    """A-ASSOCIATE-RQ parameters in the shape of DCMTK's ``ASC_dumpParameters``."""
+def dump_request(rq: P.AssociateRequest, ours: bool = False) -> str:
+    """A-ASSOCIATE-RQ parameters in the shape of DCMTK's ``ASC_dumpParameters``.
+
+    ``ours``: the request is our own (requestor side), else the peer's.
+    """
     from .. import uids
+    who = "Our" if ours else "Their"
     lines = ["Request Parameters:",
              "====================== BEGIN A-ASSOCIATE-RQ =====================",
-             f"Our Implementation Class UID:      ",
-             f"Their Implementation Class UID:    {rq.implementation_class_uid}",
-             f"Their Implementation Version Name: {rq.implementation_version_name or ''}",
+             f"{who} Implementation Class UID:    {rq.implementation_class_uid}",
+             f"{who} Implementation Version Name: {rq.implementation_version_name or ''}",
              f"Application Context Name:    {rq.application_context}",
              f"Calling Application Name:    {rq.calling_ae}",
              f"Called Application Name:     {rq.called_ae}",

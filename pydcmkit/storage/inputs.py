@@ -74,7 +74,7 @@ def _scan(directory: str, recurse: bool, pattern: str | None) -> list[str]:
     except OSError:
         return out
     for entry in entries:
-        path = os.path.join(directory, entry.name) if directory.endswith("/") is False else directory + entry.name
+        path = os.path.join(directory, entry.name)
         try:
             if entry.is_dir():
                 if recurse:
