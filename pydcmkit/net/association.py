@@ -211,6 +211,26 @@ class Association:
         except dimse.CommandError as exc:
             self._protocol_error(f"invalid command set: {exc}")
 
+    def message_waiting(self) -> bool:
+        """Whether bytes from the peer are ready without blocking (a C-CANCEL, a release...).
+
+        Used between the responses of a C-FIND, C-MOVE or C-GET to notice a C-CANCEL-RQ
+        (PS3.4 C.4.1.2.3) without waiting for it.
+        """
+        if self._pdu_remaining:
+            return True
+        timeout = self.sock.gettimeout()
+        try:
+            self.sock.setblocking(False)
+            try:
+                return bool(self.rfile.peek(1))
+            except (BlockingIOError, ssl_want_read_errors()):
+                return False
+            except OSError:
+                return True  # let the next read report the failure
+        finally:
+            self.sock.settimeout(timeout)
+
     def receive_dataset(self, context_id: int, sink: Callable[[memoryview], object] | None) -> int:
         """Stream the data fragments of the current message to ``sink`` (None: discard).
 
@@ -353,6 +373,11 @@ class Association:
             if cx.abstract_syntax == abstract_syntax and (transfer_syntax is None or cx.transfer_syntax == transfer_syntax):
                 return cx
         return None
+
+
+def ssl_want_read_errors():
+    import ssl
+    return ssl.SSLWantReadError
 
 
 def read_pdu(rfile: BinaryIO, max_length: int = P.MAX_ASSOCIATION_PDU) -> tuple[int, bytes]:
