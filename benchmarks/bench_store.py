@@ -236,9 +236,14 @@ def _base_dataset(sop_class: str, modality: str, rows: int, cols: int):
     return ds
 
 
+def manifest(path: Path) -> Path:
+    """Kept beside the corpus directory: the senders get the directory, it must hold DICOM files only."""
+    return path.with_name(path.name + ".json")
+
+
 def corpus_ready(path: Path, expected: dict) -> bool:
     try:
-        return json.loads((path / ".corpus.json").read_text()) == expected
+        return path.is_dir() and json.loads(manifest(path).read_text()) == expected
     except (OSError, ValueError):
         return False
 
@@ -257,6 +262,7 @@ def make_image_corpus(root: Path, name: str, count: int, rows: int, cols: int, s
     tmp = root / (name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(path, ignore_errors=True)
+    manifest(path).unlink(missing_ok=True)
     tmp.mkdir(parents=True)
     print(f"  generating {count} images {rows}x{cols}x16 bit in {path} ...", flush=True)
     t0 = time.monotonic()
@@ -271,8 +277,8 @@ def make_image_corpus(root: Path, name: str, count: int, rows: int, cols: int, s
         ds.InstanceNumber = i + 1
         ds.ImagePositionPatient = [0.0, 0.0, float(i)]
         dcmwrite(tmp / f"IMG{i:06d}.dcm", ds, enforce_file_format=True)
-    (tmp / ".corpus.json").write_text(json.dumps(expected))
     tmp.rename(path)
+    manifest(path).write_text(json.dumps(expected))
     print(f"  ... done in {time.monotonic() - t0:.1f} s", flush=True)
     return path
 
@@ -304,6 +310,7 @@ def make_huge_corpus(root: Path, mib: int, regenerate: bool) -> Path:
     tmp = root / (name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(path, ignore_errors=True)
+    manifest(path).unlink(missing_ok=True)
     tmp.mkdir(parents=True)
     print(f"  generating one {frames}-frame 512x512x16 bit instance ({nbytes / MB:.0f} MB pixel data) "
           f"in {path} ...", flush=True)
@@ -329,8 +336,8 @@ def make_huge_corpus(root: Path, mib: int, regenerate: bool) -> Path:
     check = dcmread(target, stop_before_pixels=True)
     if int(check.NumberOfFrames) != frames or target.stat().st_size != header_size + 12 + nbytes:
         raise BenchError(f"generated {target} does not read back as expected")
-    (tmp / ".corpus.json").write_text(json.dumps(expected))
     tmp.rename(path)
+    manifest(path).write_text(json.dumps(expected))
     print(f"  ... done in {time.monotonic() - t0:.1f} s", flush=True)
     return path
 
@@ -474,9 +481,9 @@ class Runner:
                                      + tail(recv_log))
                 time.sleep(0.02)
 
-            seconds, code, maxrss = self.timed_sender(send_cmd, self.env(v.sender, v.nagle), send_log,
-                                                      group.send_timeout)
-            rec.update(seconds=seconds, sender_exit=code, sender_peak_rss=maxrss)
+            seconds, code = self.timed_sender(send_cmd, self.env(v.sender, v.nagle), send_log,
+                                              group.send_timeout)
+            rec.update(seconds=seconds, sender_exit=code)
             n, nbytes = count_received(outdir)
             settle = time.monotonic() + self.args.settle_timeout
             while n < group.corpus.count and time.monotonic() < settle and recv.poll() is None:
@@ -489,6 +496,8 @@ class Runner:
                 problems.append(f"sender exit code {code}")
             if n != group.corpus.count:
                 problems.append(f"received {n} files, expected {group.corpus.count}")
+            elif nbytes < 0.95 * group.corpus.bytes:  # headers may differ a little, data may not be missing
+                problems.append(f"received only {nbytes} bytes of {group.corpus.bytes} sent")
             if recv.poll() is not None:
                 problems.append(f"receiver died during the run (exit code {recv.returncode})")
             if problems:
@@ -499,6 +508,9 @@ class Runner:
             rec["mbps"] = group.corpus.bytes / seconds / MB
         except BenchError as exc:
             rec["error"] = str(exc)
+        except BaseException:  # Ctrl-C, SIGTERM: no graceful receiver shutdown, kill everything now
+            PROCS.kill_all()
+            raise
         finally:
             if recv is not None:
                 PROCS.stop(recv)
@@ -507,16 +519,18 @@ class Runner:
         return rec
 
     def timed_sender(self, cmd: list[str], env: dict, log: Path, timeout: float):
-        """Wall time of the sender process (start to exit), its exit code and peak RSS."""
+        """Wall time of the sender process (start to exit) and its exit code.
+
+        (No sender peak RSS: the rusage of a child started from this Python process includes the
+        parent's memory image from before exec, so it would be meaningless.)"""
         result: dict = {}
         t0 = time.perf_counter()
         p = PROCS.spawn(cmd, env, log, self.workdir)
 
         def reap() -> None:
-            _pid, status, ru = os.wait4(p.pid, 0)
+            _pid, status = os.waitpid(p.pid, 0)
             result["t1"] = time.perf_counter()
             result["status"] = status
-            result["maxrss"] = ru.ru_maxrss * 1024
 
         waiter = threading.Thread(target=reap, daemon=True)
         waiter.start()
@@ -526,12 +540,12 @@ class Runner:
             waiter.join(30)
             PROCS.forget(p)
             p.returncode = -9
-            raise BenchError(f"sender timed out after {timeout:.0f} s and was killed:\n" + tail(log))
+            raise BenchError(f"sender timed out after {timeout:g} s and was killed:\n" + tail(log))
         p.returncode = os.waitstatus_to_exitcode(result["status"])
         if group_members(p.pid):  # leftovers of the sender's group
             PROCS.signal_group(p.pid, signal.SIGKILL)
         PROCS.forget(p)
-        return result["t1"] - t0, p.returncode, result["maxrss"]
+        return result["t1"] - t0, p.returncode
 
     # a group: A, B, C, A, B, C ... ----------------------------------------------------------
     def run_group(self, group: Group) -> None:
@@ -544,8 +558,7 @@ class Runner:
                 if rec["ok"]:
                     rss = rec.get("receiver_peak_rss")
                     print(f"  r{rnd} {v.key:<22} {rec['seconds']:8.2f} s {rec['rate']:9.1f} img/s "
-                          f"{rec['mbps']:8.1f} MB/s  receiver peak {fmt_mb(rss)} MB  "
-                          f"sender peak {fmt_mb(rec['sender_peak_rss'])} MB", flush=True)
+                          f"{rec['mbps']:8.1f} MB/s  receiver peak RSS {fmt_mb(rss)} MB", flush=True)
                 else:
                     msg = f"{group.key}/{v.key} round {rnd}: {rec['error']}"
                     self.failures.append(msg)
@@ -623,6 +636,9 @@ def build_table(groups: list[Group]) -> tuple[str, list[dict]]:
                 ratio_cell += f" — {failed} failed run(s)"
             mbps_cell = f"{'FAILED' if ref_mbps is None else f'{ref_mbps:.1f}'} / " \
                         f"{'FAILED' if mbps is None else f'{mbps:.1f}'}"
+            if not v.runs:
+                rows.append(f"| {v.label} | {fmt_rate(ref_rate)} | not run | | | |")
+                continue
             rows.append(f"| {v.label} | {fmt_rate(ref_rate)} | {fmt_rate(rate)} | {ratio_cell} | "
                         f"{mbps_cell} | {rss_cell} |")
             summary.append({"group": g.key, "variant": v.key, "label": v.label, "reference": ref.key,
@@ -648,9 +664,9 @@ def parse_args(argv=None):
     ap.add_argument("--large-count", type=int, default=1000, help="CT images 512x512x16 bit")
     ap.add_argument("--small-count", type=int, default=5000, help="MR images 64x64x16 bit")
     ap.add_argument("--shipped-count", type=int, default=100,
-                    help="small images for the DCMTK-as-shipped (Nagle on, ~17 img/s) comparison; 0 skips it")
+                    help="small images for the DCMTK-as-shipped (Nagle on: slow, 10-20 img/s) comparison; 0 skips it")
     ap.add_argument("--shipped-repeat", type=int, default=None, help="rounds for the as-shipped case "
-                    "(default: --repeat)")
+                    "(None: same as --repeat)")
     ap.add_argument("--huge-mib", type=int, default=1024, help="pixel data size of the one big instance")
     ap.add_argument("--huge-repeat", type=int, default=1, help="rounds for the big-instance case")
     ap.add_argument("--skip-huge", action="store_true", help="skip the 1 GiB dcmrecv +B case")
@@ -756,7 +772,8 @@ def main(argv=None) -> int:
     def on_term(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    old = {s: signal.signal(s, on_term) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT too: a shell may start us with SIGINT ignored, Ctrl-C must still stop every child
+    old = {s: signal.signal(s, on_term) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     runner = Runner(args, workdir)
     groups: list[Group] = []
     try:
@@ -766,6 +783,8 @@ def main(argv=None) -> int:
         for g in groups:
             runner.run_group(g)
     except KeyboardInterrupt:
+        for s in old:
+            signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         print("\nbench_store: interrupted, stopping all processes", file=sys.stderr)
         PROCS.kill_all()
         return 130

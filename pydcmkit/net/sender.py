@@ -227,7 +227,8 @@ def plan_association(entries: list[TransferEntry], settings: SenderSettings,
             entry.no_context_planned = True
             entry.outcome = Outcome.NO_CONTEXT
             if stop_on_error:
-                raise SendError("", ExitCode.CANNOT_ADD_PRESENTATION_CONTEXT)
+                raise SendError("", ExitCode.CANNOT_ADD_PRESENTATION_CONTEXT,
+                                details=("cannot add presentation contexts: Unsupported compression or encryption",))
             continue
         if len(contexts) >= MAX_CONTEXTS:
             deferred.append(entry)
@@ -468,7 +469,9 @@ class StorageSender:
             ds.file_meta.TransferSyntaxUID = inst.transfer_syntax_uid
         log.info("Converting transfer syntax: %s -> %s", uids.ts_long_name(inst.transfer_syntax_uid),
                  uids.ts_long_name(target_ts))
-        if not tsinfo.is_uncompressed(inst.transfer_syntax_uid) and not tsinfo.is_deflated(inst.transfer_syntax_uid):
+        source_ts = inst.transfer_syntax_uid
+        if ((not tsinfo.is_uncompressed(source_ts) and not tsinfo.is_deflated(source_ts))
+                or tsinfo.EXPLICIT_BE in (source_ts, target_ts)):  # byte order changes need a conversion
             ds = convert(ds, target_ts)
         return encode_dataset(ds, target_ts, deflate_level=self.settings.deflate_level), None
 

@@ -201,6 +201,8 @@ class DicomServer:
             self._serve_association(assoc)
         except Exception:  # never let one connection take the server down
             log.exception("unexpected error while serving %s", addr[0])
+            if state.get("assoc") is not None:
+                state["assoc"].abort()  # the buffered reader keeps the socket open: close() alone would not
             try:
                 conn.close()
             except OSError:

@@ -12,6 +12,7 @@ import os
 import ssl
 import tempfile
 from dataclasses import dataclass
+from typing import Callable
 
 BCP195_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -27,7 +28,7 @@ class TLSSetupError(Exception):
 class TLSOptions:
     key_file: str
     cert_file: str
-    password: str | None = None      # None: prompt (+ps) is resolved by the tool before
+    password: str | Callable[[], str] | None = None  # a callable prompts (+ps), only for an encrypted key
     der: bool = False
     trusted_certs: tuple[str, ...] = ()
     trusted_dirs: tuple[str, ...] = ()
@@ -51,7 +52,8 @@ def _pem_files(opts: TLSOptions) -> tuple[str, str, list[str]]:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise TLSSetupError("DER private keys need the 'cryptography' package") from exc
     with open(opts.key_file, "rb") as f:
-        key = serialization.load_der_private_key(f.read(), password=opts.password.encode() if opts.password else None)
+        password = opts.password() if callable(opts.password) else opts.password
+        key = serialization.load_der_private_key(f.read(), password=password.encode() if password else None)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     paths = []

@@ -52,3 +52,26 @@ def test_release_is_acknowledged():
         raise AssertionError("release not seen")
     t.join(5)
     assert not t.is_alive() and not x.is_open
+
+
+def test_file_dataset_is_sent_vectored_and_reassembled(tmp_path):
+    x, y = _pair()
+    x.max_pdv = 1000
+    payload = bytes(range(256)) * 9000  # 2.3 MB: several chunks of many PDUs
+    f = tmp_path / "d.bin"
+    f.write_bytes(b"HEAD" + payload)
+    chunks = []
+
+    def send():
+        with open(f, "rb") as fh:
+            fh.seek(4)
+            x.send_command(1, dimse.encode_command(CommandField=dimse.C_STORE_RQ, MessageID=1, CommandDataSetType=0))
+            x.send_dataset_file(1, fh, len(payload))
+
+    t = threading.Thread(target=send)
+    t.start()
+    ctx, cmd = y.receive_command()
+    n = y.receive_dataset(ctx, lambda mv: chunks.append(bytes(mv)))
+    t.join()
+    assert n == len(payload) and b"".join(chunks) == payload
+    assert len(chunks) == 3  # gathered per megabyte, not per PDV
