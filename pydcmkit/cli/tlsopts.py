@@ -35,8 +35,8 @@ def tls_options(args: ParsedArgs, read_password=None) -> TLSOptions | None:
         password = args.value("--use-passwd")
     elif pw_choice == "--null-passwd":
         password = ""
-    else:
-        password = read_password() if read_password else None
+    else:  # +ps: like OpenSSL's callback, ask only if the key turns out to be encrypted
+        password = _prompt(read_password) if read_password else None
     crl_mode = "all" if args.has("--enable-crl-all") else ("leaf" if args.has("--enable-crl-vfy") or
                                                            args.has("--add-crl-file") else None)
     return TLSOptions(
@@ -49,3 +49,12 @@ def tls_options(args: ParsedArgs, read_password=None) -> TLSOptions | None:
         ciphers=tuple(args.values_all("--cipher")), dhparam=args.value("--dhparam"),
         verify={"--verify-peer-cert": "verify", "--ignore-peer-cert": "ignore"}.get(
             args.winner(TLS_PEER_CERT_BLOCK) or "", "require"))
+
+
+def _prompt(read_password):
+    def ask() -> str:
+        try:
+            return read_password()
+        except EOFError:  # no terminal: an empty password, which fails for an encrypted key
+            return ""
+    return ask

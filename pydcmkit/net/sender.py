@@ -326,8 +326,6 @@ class StorageSender:
         log.info("negotiating network association ...")
         log.info("Requesting Association")
         proposed = [P.ProposedContext(pc.context_id, pc.abstract_syntax, tuple(pc.proposal)) for pc in contexts]
-        for e in assigned:
-            e.association = number
         try:
             assoc, ac = request_association(s.host, s.port, proposed, s.requestor)
         except ConnectionFailed as exc:
@@ -358,7 +356,7 @@ class StorageSender:
             for entry in assigned:
                 if self._stop.is_set():
                     break
-                self._send_one(assoc, entry)
+                self._send_one(assoc, entry, number)
         except SendError:
             log.info("Aborting Association")
             assoc.abort()
@@ -366,9 +364,10 @@ class StorageSender:
         log.info("Releasing Association")
         assoc.release()
 
-    def _send_one(self, assoc: Association, entry: TransferEntry) -> None:
+    def _send_one(self, assoc: Association, entry: TransferEntry, number: int) -> None:
         s = self.settings
         inst = entry.instance
+        entry.association = number  # an attempt on this association (report: 0 if never attempted)
         msg_id = assoc.next_message_id()
         ctx = assoc.contexts.get(entry.context_id)
         target_ts = ctx.transfer_syntax if ctx is not None else None
@@ -387,6 +386,7 @@ class StorageSender:
         try:
             payload, file_part = self._load(entry, target_ts)
         except OSError as exc:
+            entry.association, entry.network_ts = 0, None  # never loaded: the report shows no attempt
             reason = exc.strerror or str(exc)
             log.error("cannot send SOP instance from file: %s: %s", inst.path, reason)
             if s.halt_on_error:

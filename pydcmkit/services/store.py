@@ -11,6 +11,7 @@ server goes on; an unparseable dataset answers ``0xC000`` (Error: Cannot Underst
 from __future__ import annotations
 
 import enum
+import errno
 import logging
 import mmap
 import os
@@ -119,8 +120,11 @@ class StorageSCP:
             return dimse.REFUSED_OUT_OF_RESOURCES
         try:
             meta = file_meta_bytes(sop_class, sop_inst, ts, source_ae=assoc.calling_ae if bit_preserving else None)
-            out.write(meta)
             write_failed: list[OSError] = []
+            try:
+                out.write(meta)
+            except OSError as exc:  # e.g. disk full: still read the dataset, then answer failure
+                write_failed.append(exc)
 
             def sink(mv, _write=out.write):
                 if not write_failed:
@@ -183,8 +187,10 @@ class StorageSCP:
             try:
                 os.makedirs(target_dir, exist_ok=True)
             except OSError as exc:
+                # DCMTK creates one level at a time, so a file in the way fails mkdir with EEXIST
+                reason = "File exists" if exc.errno == errno.ENOTDIR else describe_os_error(exc)
                 log.error("cannot create directory for received object: %s/%s: Cannot create directory: %s",
-                          self.base, rel_dir, describe_os_error(exc))
+                          self.base, rel_dir, reason)
                 out.discard()
                 return dimse.REFUSED_OUT_OF_RESOURCES
         overwrite = layout.scheme.overwrites
