@@ -105,8 +105,9 @@ class AtomicFile:
             os.close(self._fd)
 
     def flush_to_disk(self) -> None:
+        """Flush the data (and the file size) to disk; timestamps need not be (``fdatasync``)."""
         if self.durable:
-            os.fsync(self._fd)
+            getattr(os, "fdatasync", os.fsync)(self._fd)
 
     def commit(self, final_path: str | Path, *, overwrite: bool = True) -> None:
         """Sync and rename to ``final_path``.
