@@ -59,6 +59,12 @@ Options can also be given by a configuration file and by environment variables (
   dcmrecv -v 11112 -xf storescp.cfg default --series-date-subdir +fsu -fe .dcm -od /archive"""),
     ("See also", "dcmsend(1), dcmqrscp(1), storescp(1)"),
 )
+PROCESSES = Option(
+    "--processes", None, 1, "[n]umber: integer (1..64, default: 1)",
+    "serve associations in n worker processes (pydcmkit)", vtype=int, vmin=1, vmax=64,
+    manual="pydcmkit addition: n worker processes accept associations on the same port, so that "
+           "several associations are served on several CPU cores; --max-associations is shared out "
+           "between them. SIGTERM to the main process stops all workers cleanly.")
 
 SPEC = ToolSpec(
     name="dcmrecv",
@@ -72,7 +78,7 @@ SPEC = ToolSpec(
             SubGroup("association negotiation profile from configuration file:", (CONFIG_FILE,)),
             SubGroup("application entity title:", (AETITLE, USE_CALLED)),
             SubGroup("other network options:", (C.ACSE_TIMEOUT, C.DIMSE_TIMEOUT, C.MAX_PDU,
-                                                C.DISABLE_HOST_LOOKUP, MAX_ASSOCIATIONS)),
+                                                C.DISABLE_HOST_LOOKUP, MAX_ASSOCIATIONS, PROCESSES)),
         )),
         C.TLS_GROUP,
         storeopts.OUTPUT_GROUP,
@@ -88,7 +94,8 @@ def make_config(args: ParsedArgs, env: Environment) -> ReceiverConfig:
     network = ServerSettings(
         port=port, max_pdu=args.get("--max-pdu", 16384), acse_timeout=args.get("--acse-timeout", 30),
         dimse_timeout=args.get("--dimse-timeout"), host_lookup=not args.has("--disable-host-lookup"),
-        max_associations=args.get("--max-associations", 16), verbose_pc=args.has("--verbose-pc"))
+        max_associations=args.get("--max-associations", 16), verbose_pc=args.has("--verbose-pc"),
+        processes=args.get("--processes", 1))
     tls = tls_options(args, read_password=lambda: getpass.getpass("Enter PEM pass phrase:"))
     return ReceiverConfig(network=network, store=storeopts.store_settings(args),
                           config_file=xf[0] if xf else None, profile=xf[1] if xf else None, tls=tls,

@@ -1,7 +1,10 @@
 """Association acceptor: a listening server that serves several associations at once.
 
 Each association runs in its own thread, up to ``max_associations``; further requests are
-rejected (transient, service provider presentation related, local limit exceeded).  A graceful
+rejected (transient, service provider presentation related, local limit exceeded).  With
+``processes`` > 1 the server pre-forks that many worker processes which accept on the shared
+listening socket, so that associations are served on several cores (one Python process is bound
+to one core by the GIL); the bound is then shared out between the workers.  A graceful
 :meth:`DicomServer.shutdown` stops accepting, lets every message in flight finish and be
 answered, then closes the remaining (idle) associations.
 """
@@ -36,6 +39,7 @@ class ServerSettings:
     host_lookup: bool = True
     ssl_context: ssl.SSLContext | None = None
     verbose_pc: bool = False
+    processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,9 @@ class DicomServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._active: dict[int, tuple[threading.Thread, dict]] = {}
-        self._slots = threading.BoundedSemaphore(max(1, settings.max_associations))
+        per_process = -(-max(1, settings.max_associations) // max(1, settings.processes))
+        self._slots = threading.BoundedSemaphore(per_process)
+        self._workers: list[int] = []
         self.associations_served = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -117,6 +123,50 @@ class DicomServer:
     def serve_forever(self) -> None:
         if self._listener is None:
             self.bind()
+        if self.settings.processes > 1:
+            self._serve_with_workers()
+            return
+        self._serve_loop()
+
+    def _serve_with_workers(self) -> None:
+        """Fork the workers, then wait for them; :meth:`shutdown` is passed on as SIGTERM."""
+        import os
+        import signal
+        import time
+        for _ in range(self.settings.processes):
+            pid = os.fork()
+            if pid == 0:  # worker: serve on the inherited socket, never return into the caller
+                code = 0
+                try:
+                    self._serve_loop()
+                except BaseException:  # noqa: BLE001
+                    log.exception("worker %d failed", os.getpid())
+                    code = 1
+                finally:
+                    for handler in logging.getLogger("pydcmkit").handlers:
+                        handler.flush()
+                    os._exit(code)
+            self._workers.append(pid)
+        self._listener.close()
+        signalled = False
+        while self._workers:
+            if self._stopping.is_set() and not signalled:
+                for pid in self._workers:
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+                signalled = True
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                self._workers.remove(pid)
+            else:
+                time.sleep(0.1)
+
+    def _serve_loop(self) -> None:
         try:
             while not self._stopping.is_set():
                 try:

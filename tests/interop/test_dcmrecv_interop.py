@@ -624,3 +624,34 @@ def test_full_disk_answers_a700_leaves_nothing_and_recovers(work, servers, small
     assert "DIMSE Status  : 0x0000 (Success)" in (work / "rep3.txt").read_text()
     assert listing(small_tmpfs) == [f"CT.{CT1}", f"CT.{CT2}"]
     assert dataset_part(small_tmpfs / f"CT.{CT2}") == dataset_part(work / "data" / "ct2.dcm")
+
+
+def _worker_pids(parent: int) -> list[int]:
+    try:
+        with open(f"/proc/{parent}/task/{parent}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def test_processes_serve_concurrent_senders_and_stop_together(work, servers):
+    (work / "out").mkdir()
+    groups = [make_instances(work / f"p{k}", 5, start=300 + 10 * k) for k in range(4)]
+    srv = servers.ours(*MY_PROFILE, "-od", "out", "--processes", "2", "{port}")
+    workers = _worker_pids(srv.proc.pid)
+    assert len(workers) == 2
+    procs = [subprocess.Popen([dcmtk("dcmsend"), "127.0.0.1", str(srv.port), *map(str, g)], cwd=work,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env()) for g in groups]
+    try:
+        codes = [p.wait(60) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert codes == [0, 0, 0, 0]
+    assert listing(work / "out") == sorted(f"CT.{header(p).SOPInstanceUID}" for g in groups for p in g)
+    os.kill(srv.proc.pid, signal.SIGTERM)  # the main process only: it stops its workers
+    assert srv.proc.wait(15) == 0
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
