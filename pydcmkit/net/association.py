@@ -8,6 +8,7 @@ peer's maximum PDU length from bytes or from an open file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -104,46 +105,43 @@ class Association:
         self.sock.settimeout(dimse_timeout)
 
     # -- low level I/O --------------------------------------------------------------------
-    def _read_exact(self, n: int) -> bytes:
+    @contextlib.contextmanager
+    def _io(self, what: str):
+        """Map socket failures: a timeout aborts (DIMSE timeout), any other error means the
+        connection is gone."""
         try:
-            data = self.rfile.read(n)
+            yield
         except socket.timeout:
             self._abort_quietly()
-            raise DimseTimeout("DIMSE timeout while waiting for data") from None
+            raise DimseTimeout(f"DIMSE timeout while {what}") from None
         except OSError as exc:
             self.is_open = False
             raise AssociationAborted(f"connection lost: {exc}") from None
+
+    def _peer_closed(self):
+        self.is_open = False
+        raise AssociationAborted("peer closed the connection")
+
+    def _read_exact(self, n: int) -> bytes:
+        with self._io("waiting for data"):
+            data = self.rfile.read(n)
         if len(data) != n:
-            self.is_open = False
-            raise AssociationAborted("peer closed the connection")
+            self._peer_closed()
         return data
 
     def _readinto_exact(self, view: memoryview) -> None:
         got = 0
         n = len(view)
         while got < n:
-            try:
+            with self._io("receiving data"):
                 k = self.rfile.readinto(view[got:])
-            except socket.timeout:
-                self._abort_quietly()
-                raise DimseTimeout("DIMSE timeout while receiving data") from None
-            except OSError as exc:
-                self.is_open = False
-                raise AssociationAborted(f"connection lost: {exc}") from None
             if not k:
-                self.is_open = False
-                raise AssociationAborted("peer closed the connection")
+                self._peer_closed()
             got += k
 
     def _send(self, data) -> None:
-        try:
+        with self._io("sending"):
             self.sock.sendall(data)
-        except socket.timeout:
-            self._abort_quietly()
-            raise DimseTimeout("DIMSE timeout while sending") from None
-        except OSError as exc:
-            self.is_open = False
-            raise AssociationAborted(f"connection lost: {exc}") from None
 
     def _next_pdv(self) -> tuple[int, int, int]:
         """Return (context_id, control, data_length) of the next PDV, reading PDUs as needed."""
@@ -350,7 +348,7 @@ class Association:
         if not hasattr(self.sock, "sendmsg") or type(self.sock).__name__ == "SSLSocket":
             self._send(b"".join(parts))
             return
-        try:
+        with self._io("sending"):
             while parts:
                 sent = self.sock.sendmsg(parts)
                 while sent:
@@ -361,12 +359,6 @@ class Association:
                     else:
                         parts[0] = memoryview(parts[0])[sent:]
                         sent = 0
-        except socket.timeout:
-            self._abort_quietly()
-            raise DimseTimeout("DIMSE timeout while sending") from None
-        except OSError as exc:
-            self.is_open = False
-            raise AssociationAborted(f"connection lost: {exc}") from None
 
     def send_message(self, context_id: int, command: bytes, dataset: bytes | None = None) -> None:
         self.send_command(context_id, command)

@@ -24,14 +24,7 @@ class Result:
     stderr: str
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch, tmp_path_factory):
-    """No PYDCMKIT_* settings of the developer; DCMTK peers with TCP_NODELAY (fast loopback)."""
-    for name in list(os.environ):
-        if name.startswith("PYDCMKIT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PYDCMKIT_CONFIG_DIR", str(tmp_path_factory.mktemp("no-config")))
-    monkeypatch.setenv("TCP_NODELAY", "1")
+from tests.support.isolation import isolated_settings  # noqa: E402,F401  (autouse fixture)
 
 
 class Runner:

@@ -14,16 +14,7 @@ from tests.support.procs import Server, dcmtk, free_port, ours, run
 STORESCP_CFG = "/etc/dcmtk/storescp.cfg"
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch, tmp_path_factory):
-    """Our tools must not pick up the developer's PYDCMKIT_* variables or ~/.config/pydcmkit."""
-    for name in list(os.environ):
-        if name.startswith("PYDCMKIT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PYDCMKIT_CONFIG_DIR", str(tmp_path_factory.mktemp("no-config")))
-    # DCMTK 3.6.7 sets TCP_NODELAY only when asked to; without it every message of its tools
-    # waits for a delayed ACK (40 ms), which makes the suite slow but tests nothing
-    monkeypatch.setenv("TCP_NODELAY", "1")
+from tests.support.isolation import isolated_settings  # noqa: E402,F401  (autouse fixture)
 
 
 def listening(port: int) -> bool:

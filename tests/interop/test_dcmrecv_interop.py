@@ -496,20 +496,24 @@ def test_peer_dropping_mid_transfer_leaves_no_file(work, servers, big_instance, 
     assert listing(work / "out") == [f"CT.{header(big_instance).SOPInstanceUID}"]
 
 
-def test_concurrent_dcmtk_senders_are_all_stored(work, servers):
-    (work / "out").mkdir()
-    groups = [make_instances(work / f"g{k}", 5, start=100 + 10 * k) for k in range(4)]
-    srv = servers.ours(*MY_PROFILE, "-od", "out", "{port}")
-    procs = [subprocess.Popen([dcmtk("dcmsend"), "127.0.0.1", str(srv.port), *map(str, g)], cwd=work,
+def _dcmsend_concurrently(work, port, groups) -> list[int]:
+    """Run one DCMTK dcmsend per group of files at the same time; return their exit codes."""
+    procs = [subprocess.Popen([dcmtk("dcmsend"), "127.0.0.1", str(port), *map(str, g)], cwd=work,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env()) for g in groups]
     try:
-        codes = [p.wait(60) for p in procs]
+        return [p.wait(60) for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    assert codes == [0, 0, 0, 0]
+
+
+def test_concurrent_dcmtk_senders_are_all_stored(work, servers):
+    (work / "out").mkdir()
+    groups = [make_instances(work / f"g{k}", 5, start=100 + 10 * k) for k in range(4)]
+    srv = servers.ours(*MY_PROFILE, "-od", "out", "{port}")
+    assert _dcmsend_concurrently(work, srv.port, groups) == [0, 0, 0, 0]
     expected = sorted(f"CT.{header(p).SOPInstanceUID}" for g in groups for p in g)
     assert listing(work / "out") == expected
     for g in groups:
@@ -640,16 +644,7 @@ def test_processes_serve_concurrent_senders_and_stop_together(work, servers):
     srv = servers.ours(*MY_PROFILE, "-od", "out", "--processes", "2", "{port}")
     workers = _worker_pids(srv.proc.pid)
     assert len(workers) == 2
-    procs = [subprocess.Popen([dcmtk("dcmsend"), "127.0.0.1", str(srv.port), *map(str, g)], cwd=work,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env()) for g in groups]
-    try:
-        codes = [p.wait(60) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert codes == [0, 0, 0, 0]
+    assert _dcmsend_concurrently(work, srv.port, groups) == [0, 0, 0, 0]
     assert listing(work / "out") == sorted(f"CT.{header(p).SOPInstanceUID}" for g in groups for p in g)
     os.kill(srv.proc.pid, signal.SIGTERM)  # the main process only: it stops its workers
     assert srv.proc.wait(15) == 0

@@ -27,26 +27,7 @@ PRIVATE = "1.3.6.1.4.1.99999.1.1"
 IMPLICIT, EXPLICIT, BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 
-MY_CFG = """\
-[[TransferSyntaxes]]
-[Uncompressed]
-TransferSyntax1 = LocalEndianExplicit
-TransferSyntax2 = LittleEndianImplicit
-[ImplicitOnly]
-TransferSyntax1 = 1.2.840.10008.1.2
-
-[[PresentationContexts]]
-[Store SCP]
-PresentationContext1 = VerificationSOPClass\\Uncompressed
-PresentationContext2 = CTImageStorage\\Uncompressed
-PresentationContext3 = MRImageStorage\\ImplicitOnly
-PresentationContext4 = SecondaryCaptureImageStorage\\Uncompressed
-PresentationContext5 = 1.3.6.1.4.1.99999.1.1\\Uncompressed
-
-[[Profiles]]
-[My Profile]
-PresentationContexts = Store SCP
-"""
+from tests.support.corpus import MY_CFG  # noqa: E402  (dcmrecv.md §3.7)
 
 TS = "[[TransferSyntaxes]]\n[U]\nTransferSyntax1 = LittleEndianImplicit\n"
 PC = "[[PresentationContexts]]\n[S]\nPresentationContext1 = CTImageStorage\\U\n"
