@@ -126,7 +126,13 @@ class StorageSCP:
             except OSError as exc:  # e.g. disk full: still read the dataset, then answer failure
                 write_failed.append(exc)
 
+            chunks: list[bytes] = []  # the first chunk, kept to check a one-chunk dataset in memory
+
             def sink(mv, _write=out.write):
+                if not chunks and not bit_preserving:
+                    chunks.append(bytes(mv))
+                else:
+                    chunks.append(b"")
                 if not write_failed:
                     try:
                         _write(mv)
@@ -150,7 +156,7 @@ class StorageSCP:
             series_date = None
             if not bit_preserving:
                 try:
-                    values = self._check_dataset(out, len(meta), ts)
+                    values = self._check_dataset(out, len(meta), ts, chunks[0] if len(chunks) == 1 else None)
                 except DatasetStructureError as exc:
                     log.error("cannot store received object: invalid dataset: %s", exc)
                     out.discard()
@@ -167,10 +173,15 @@ class StorageSCP:
             out.discard()
             return dimse.REFUSED_OUT_OF_RESOURCES
 
-    def _check_dataset(self, out: AtomicFile, offset: int, ts: str) -> dict[int, bytes]:
+    def _check_dataset(self, out: AtomicFile, offset: int, ts: str, received: bytes | None) -> dict[int, bytes]:
+        """Walk the dataset's element structure; from ``received`` if the whole dataset is there
+        (one chunk), else from the file just written."""
         wanted = {TAG_SERIES_DATE, TAG_SOP_CLASS, TAG_SOP_INSTANCE}
         if ts in DEFLATED:
             return {}
+        if received is not None:
+            return scan_dataset(received, 0, implicit=(ts == IMPLICIT_LE), little_endian=(ts != EXPLICIT_BE),
+                                wanted=wanted)
         with open(out.temp_path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size - offset <= 0:
@@ -200,7 +211,7 @@ class StorageSCP:
             final = ensure_inside(self.base, rel)
             display = self.namer.display_path(rel)
             log.debug("generated filename for received object: %s", display)
-            if overwrite and final.exists():
+            if overwrite and os.path.exists(final):
                 log.warning("file already exists, overwriting: %s", display)
             try:
                 out.commit(final, overwrite=overwrite)
