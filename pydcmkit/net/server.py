@@ -378,6 +378,10 @@ class DicomServer:
                              f"Association terminated: {exc}")
                 return
             handler = self.handlers.get(command.command_field)
+            if handler is None and command.command_field == dimse.C_CANCEL_RQ:
+                # a C-CANCEL for an operation that has already ended is ignored (PS3.7 §9.3.2.3)
+                log.debug("ignoring C-CANCEL-RQ for MsgID %s", command.get("MessageIDBeingRespondedTo"))
+                continue
             if handler is None:
                 log.error("%s", self.unknown_command(command.command_field))
                 assoc.abort()
