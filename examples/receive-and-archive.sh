@@ -1,15 +1,15 @@
 #!/bin/sh
 # Receive-and-archive: a storage SCP that files incoming instances by series date, and a sender
-# that pushes a directory tree to it.  Uses DCMTK's sample association profile (Debian package dcmtk)
-# or any profile file of your own.
+# that pushes a directory tree to it.  Uses examples/storescp.cfg (set PROFILE for another
+# DCMTK-format profile file, e.g. /etc/dcmtk/storescp.cfg).
 set -eu
 PORT=${PORT:-11112}
 ARCHIVE=${ARCHIVE:-./archive}
-PROFILE=${PROFILE:-/etc/dcmtk/storescp.cfg}
+PROFILE=${PROFILE:-$(dirname "$0")/storescp.cfg}
 mkdir -p "$ARCHIVE"
 
 # Receiver: data/YYYY/MM/DD/<modality>_<16 hex>.dcm, several associations at once.
-dcmrecv "$PORT" -xf "$PROFILE" default -od "$ARCHIVE" --series-date-subdir +fsu -fe .dcm --max-associations 8 &
+dcmrecv "$PORT" -xf "$PROFILE" Default -od "$ARCHIVE" --series-date-subdir +fsu -fe .dcm --max-associations 8 &
 RECV=$!
 trap 'kill $RECV; wait $RECV' EXIT INT TERM
 sleep 1
