@@ -1,7 +1,8 @@
 """Durable, atomic writing of DICOM files.
 
-An instance is written to a hidden temporary file in the storage directory, flushed to disk
-(``fsync``), and only then renamed to its final name, whose directory is synced too.  A reader
+An instance is written to an unnamed file (``O_TMPFILE``; a hidden temporary name where that is
+not available) in the storage directory, flushed to disk, and only then given its final name,
+whose directory is synced too.  A reader
 therefore never sees a partial file under an instance name, and a success status sent after
 :meth:`AtomicFile.commit` returns refers to data that survives a crash or power loss.
 """
@@ -72,25 +73,63 @@ def fsync_directory(path: str | Path) -> None:
         os.close(fd)
 
 
+_AT_FDCWD = -100
+_AT_SYMLINK_FOLLOW = 0x400
+_libc = None
+
+
+def _link_open_file(fd: int, target: str) -> None:
+    """Give the unnamed file open as ``fd`` (``O_TMPFILE``) the name ``target`` (Linux ``linkat``
+    through ``/proc/self/fd``); ``FileExistsError`` if ``target`` exists."""
+    global _libc
+    if _libc is None:
+        import ctypes
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.linkat(_AT_FDCWD, f"/proc/self/fd/{fd}".encode(), _AT_FDCWD, os.fsencode(target),
+                    _AT_SYMLINK_FOLLOW) != 0:
+        import ctypes
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), target)
+
+
 class AtomicFile:
-    """A file written under a temporary name and published by :meth:`commit`.
+    """A file written without a visible name and published under its final name by :meth:`commit`.
+
+    On Linux the data go to an unnamed ``O_TMPFILE`` inode in ``directory``, which gets its name
+    only when complete: a crash at any point leaves nothing behind.  Elsewhere (or on a file
+    system without ``O_TMPFILE``) a hidden temporary name (``.pydcmkit-<hex>.part``) is used and
+    renamed.
 
     Parameters
     ----------
     directory : path
-        Directory for the temporary file; the final name must be on the same file system
-        (any path below the storage directory is).
+        Directory for the data; the final name must be on the same file system (any path below
+        the storage directory is).
     durable : bool
-        ``fsync`` the data and the directory entry before :meth:`commit` returns.
+        Flush the data and the directory entry to disk before :meth:`commit` returns.
     """
 
     def __init__(self, directory: str | Path, durable: bool = True):
         self.directory = str(directory)
         self.durable = durable
-        self.temp_path = os.path.join(self.directory, f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
-        self._fd = os.open(self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
         self.size = 0
         self.closed = False
+        self.unnamed = False
+        flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+        if hasattr(os, "O_TMPFILE"):
+            try:
+                self._fd = os.open(self.directory, flags | os.O_TMPFILE, 0o644)
+                self.unnamed = True
+                self.temp_path = f"/proc/self/fd/{self._fd}"
+                return
+            except (IsADirectoryError, NotADirectoryError) as exc:
+                if isinstance(exc, NotADirectoryError) or not os.path.isdir(self.directory):
+                    raise
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+        self.temp_path = os.path.join(self.directory, f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+        self._fd = os.open(self.temp_path, flags | os.O_CREAT | os.O_EXCL, 0o644)
 
     def write(self, data) -> None:
         mv = memoryview(data)
@@ -106,24 +145,35 @@ class AtomicFile:
 
     def flush_to_disk(self) -> None:
         """Flush the data (and the file size) to disk; timestamps need not be (``fdatasync``)."""
-        if self.durable:
+        if self.durable and not self.closed:
             getattr(os, "fdatasync", os.fsync)(self._fd)
 
     def commit(self, final_path: str | Path, *, overwrite: bool = True) -> None:
-        """Sync and rename to ``final_path``.
+        """Sync and publish as ``final_path``.
 
         With ``overwrite=False`` an existing file is never replaced: ``FileExistsError`` is raised
-        and the temporary file is kept for another attempt.
+        and the data are kept for another attempt under another name.
         """
-        if not self.closed:
-            self.flush_to_disk()
-            self._close()
         final_path = str(final_path)
-        if overwrite:
-            os.replace(self.temp_path, final_path)
+        if not getattr(self, "_synced", False):
+            self.flush_to_disk()
+            self._synced = True
+        if self.unnamed:
+            if overwrite:
+                staged = os.path.join(os.path.dirname(final_path) or ".",
+                                      f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+                _link_open_file(self._fd, staged)
+                os.replace(staged, final_path)
+            else:
+                _link_open_file(self._fd, final_path)  # EEXIST instead of replacing
+            self._close()
         else:
-            os.link(self.temp_path, final_path)  # fails with EEXIST instead of replacing
-            os.unlink(self.temp_path)
+            self._close()
+            if overwrite:
+                os.replace(self.temp_path, final_path)
+            else:
+                os.link(self.temp_path, final_path)  # fails with EEXIST instead of replacing
+                os.unlink(self.temp_path)
         if self.durable:
             fsync_directory(os.path.dirname(final_path) or ".")
 
@@ -132,10 +182,11 @@ class AtomicFile:
             self._close()
         except OSError:
             pass
-        try:
-            os.unlink(self.temp_path)
-        except FileNotFoundError:
-            pass
+        if not self.unnamed:
+            try:
+                os.unlink(self.temp_path)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self):
         return self

@@ -77,6 +77,24 @@ def listing(directory) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
 
 
+def writing_unnamed(pid: int, directory) -> bool:
+    """Whether process ``pid`` holds an unnamed (O_TMPFILE) file open in ``directory``: the
+    receiver has started writing an instance that is not visible yet."""
+    prefix = os.path.realpath(directory) + "/#"
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(prefix):
+            return True
+    return False
+
+
 def temp_files(directory) -> list[str]:
     return [name for name in listing(directory) if os.path.basename(name).startswith(TEMP_PREFIX)]
 

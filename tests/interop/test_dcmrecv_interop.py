@@ -21,7 +21,7 @@ from tests.interop import rawclient
 from tests.interop.conftest import STORESCP_CFG, dcmsend, lines, wait_log, wait_until
 from tests.interop.dicomfiles import (CORPUS_SENDABLE, DEFLATED, EXPLICIT_LE, IMPLICIT_LE, PYDICOM_VERBATIM,
                                       copy_pydicom_files, dataset_part, header, listing, make_instances, meta,
-                                      profile_config, temp_files)
+                                      profile_config, temp_files, writing_unnamed)
 from tests.support import corpus
 from tests.support.procs import dcmtk, env, free_port, ours, run
 
@@ -479,11 +479,12 @@ def test_peer_dropping_mid_transfer_leaves_no_file(work, servers, big_instance, 
     srv = servers.ours("-v", *MY_PROFILE, "-od", "out", "{port}")
     client, data = _start_store(srv.port, big_instance)
     client.send_dataset(1, data[:len(data) // 3], last=False)
-    wait_until(lambda: temp_files(work / "out"), what="the server to start writing")
+    wait_until(lambda: writing_unnamed(srv.proc.pid, work / "out"), what="the server to start writing")
+    assert temp_files(work / "out") == []  # the partial instance has no name at all
     if how == "abort":
         client.sock.sendall(struct.pack(">BBIBBBB", 0x07, 0, 4, 0, 0, 0, 0))
     client.close()
-    wait_until(lambda: not temp_files(work / "out"), what="the temporary file to be removed")
+    wait_until(lambda: not writing_unnamed(srv.proc.pid, work / "out"), what="the partial file to be dropped")
     wait_until(lambda: "Association terminated" in srv.log or "Abort" in srv.log, what="the server to notice")
     assert listing(work / "out") == []
     assert echoscu(srv.port, work).returncode == 0
@@ -562,7 +563,7 @@ def test_sigterm_completes_the_store_in_flight_then_exits_0(work, servers, big_i
     try:
         half = len(data) // 2
         client.send_dataset(1, data[:half], last=False)
-        wait_until(lambda: temp_files(work / "out"), what="the server to start writing")
+        wait_until(lambda: writing_unnamed(srv.proc.pid, work / "out"), what="the server to start writing")
         os.killpg(srv.proc.pid, signal.SIGTERM)
         time.sleep(0.3)
         assert srv.proc.poll() is None, "the server quit with a store in flight"
@@ -650,3 +651,19 @@ def test_processes_serve_concurrent_senders_and_stop_together(work, servers):
     assert srv.proc.wait(15) == 0
     for pid in workers:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_sigkill_mid_store_leaves_nothing_and_restart_serves(work, servers, big_instance):
+    (work / "out").mkdir()
+    srv = servers.ours(*MY_PROFILE, "-od", "out", "{port}")
+    client, data = _start_store(srv.port, big_instance)
+    try:
+        client.send_dataset(1, data[:len(data) // 2], last=False)
+        wait_until(lambda: writing_unnamed(srv.proc.pid, work / "out"), what="the server to start writing")
+        srv.stop(signal.SIGKILL)
+    finally:
+        client.close()
+    assert os.listdir(work / "out") == []  # no partial file, no temporary file
+    again = servers.ours(*MY_PROFILE, "-od", "out", "{port}")
+    assert run([dcmtk("dcmsend"), "127.0.0.1", str(again.port), str(big_instance)], cwd=work).returncode == 0
+    assert listing(work / "out") == [f"CT.{header(big_instance).SOPInstanceUID}"]

@@ -26,7 +26,10 @@ def test_nothing_visible_before_commit(tmp_path):
     f = AtomicFile(tmp_path)
     f.write(b"abc")
     names = os.listdir(tmp_path)
-    assert len(names) == 1 and is_temporary_name(names[0])
+    assert names == [] if f.unnamed else (len(names) == 1 and is_temporary_name(names[0]))
+    assert f.unnamed  # Linux with ext4/tmpfs: O_TMPFILE
+    with open(f.temp_path, "rb") as again:  # the data can be read back before publishing
+        assert again.read() == b"abc"
     f.commit(tmp_path / "final")
     assert os.listdir(tmp_path) == ["final"]
     assert (tmp_path / "final").read_bytes() == b"abc"
@@ -58,3 +61,34 @@ def test_overwrite_mode(tmp_path):
     f.write(b"new")
     f.commit(tmp_path / "taken")
     assert (tmp_path / "taken").read_bytes() == b"new"
+
+
+def test_named_fallback_behaves_the_same(tmp_path, monkeypatch):
+    monkeypatch.delattr(os, "O_TMPFILE")
+    f = AtomicFile(tmp_path)
+    assert not f.unnamed
+    f.write(b"x")
+    assert len(os.listdir(tmp_path)) == 1 and is_temporary_name(os.listdir(tmp_path)[0])
+    f.commit(tmp_path / "a", overwrite=False)
+    assert os.listdir(tmp_path) == ["a"]
+
+
+def test_retry_under_another_name_after_a_clash(tmp_path):
+    (tmp_path / "taken").write_bytes(b"old")
+    f = AtomicFile(tmp_path)
+    f.write(b"new")
+    with pytest.raises(FileExistsError):
+        f.commit(tmp_path / "taken", overwrite=False)
+    f.commit(tmp_path / "other", overwrite=False)
+    assert (tmp_path / "other").read_bytes() == b"new" and (tmp_path / "taken").read_bytes() == b"old"
+
+
+def test_a_killed_writer_leaves_nothing(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys, os; sys.path.insert(0, sys.argv[2]); from pydcmkit.storage.writer import AtomicFile;"
+            "f = AtomicFile(sys.argv[1]); f.write(b'x' * 100000); os.kill(os.getpid(), 9)")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path),
+                           str(__import__("pathlib").Path(__file__).resolve().parents[3])], timeout=60)
+    assert proc.returncode == -9
+    assert os.listdir(tmp_path) == []
