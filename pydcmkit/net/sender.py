@@ -261,6 +261,10 @@ class StorageSender:
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
+    def stop(self) -> None:
+        """Send nothing more after the instance in flight (e.g. on C-CANCEL of a C-MOVE)."""
+        self._stop.set()
+
     def send(self, instances: list[InputInstance]) -> SendResult:
         entries = [TransferEntry(i + 1, inst) for i, inst in enumerate(instances)]
         result = SendResult(entries)
