@@ -439,45 +439,55 @@ class StorageSender:
             self.on_progress(entry)
 
     def _can_produce(self, source_ts: str, target_ts: str) -> bool:
-        if source_ts == target_ts:
-            return True
-        if tsinfo.is_uncompressed(target_ts):
-            if tsinfo.is_uncompressed(source_ts):
-                return True
-            if tsinfo.is_deflated(source_ts):
-                return tsinfo.can_inflate(source_ts)
-            if self.settings.decompression is Decompression.NEVER or not tsinfo.can_decompress(source_ts):
-                return False
-            return tsinfo.is_lossless(source_ts) or self.settings.decompression is Decompression.LOSSY
-        return False
+        return can_produce(source_ts, target_ts, self.settings.decompression)
 
     def _load(self, entry: TransferEntry, target_ts: str):
-        """Return (bytes, None) for a converted dataset or (None, (file, length)) to stream."""
-        inst = entry.instance
-        if inst.from_dicomdir and not inst.dataset_size:
-            with open(inst.path, "rb") as f:
-                meta = _read_meta(f)
-            if meta is not None:
-                inst.dataset_offset = meta[1]
-            inst.dataset_size = os.path.getsize(inst.path) - inst.dataset_offset
-        if target_ts == inst.transfer_syntax_uid:
-            f = open(inst.path, "rb")
-            f.seek(inst.dataset_offset)
-            return None, (f, os.fstat(f.fileno()).st_size - inst.dataset_offset)
-        from ..codec.conversion import encode_dataset, convert
-        from pydicom import dcmread
-        ds = dcmread(inst.path, force=True)
-        if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
-            from pydicom.dataset import FileMetaDataset
-            ds.file_meta = getattr(ds, "file_meta", None) or FileMetaDataset()
-            ds.file_meta.TransferSyntaxUID = inst.transfer_syntax_uid
-        log.info("Converting transfer syntax: %s -> %s", uids.ts_long_name(inst.transfer_syntax_uid),
-                 uids.ts_long_name(target_ts))
-        source_ts = inst.transfer_syntax_uid
-        if ((not tsinfo.is_uncompressed(source_ts) and not tsinfo.is_deflated(source_ts))
-                or tsinfo.EXPLICIT_BE in (source_ts, target_ts)):  # byte order changes need a conversion
-            ds = convert(ds, target_ts)
-        return encode_dataset(ds, target_ts, deflate_level=self.settings.deflate_level), None
+        return load_dataset(entry.instance, target_ts, self.settings.deflate_level)
+
+
+def can_produce(source_ts: str, target_ts: str, decompression: Decompression = Decompression.LOSSLESS) -> bool:
+    """Whether an instance stored in ``source_ts`` can be sent in ``target_ts`` (dcmsend.md §3.1):
+    unchanged, between uncompressed syntaxes, inflated, or decompressed as ``decompression`` allows."""
+    if source_ts == target_ts:
+        return True
+    if tsinfo.is_uncompressed(target_ts):
+        if tsinfo.is_uncompressed(source_ts):
+            return True
+        if tsinfo.is_deflated(source_ts):
+            return tsinfo.can_inflate(source_ts)
+        if decompression is Decompression.NEVER or not tsinfo.can_decompress(source_ts):
+            return False
+        return tsinfo.is_lossless(source_ts) or decompression is Decompression.LOSSY
+    return False
+
+
+def load_dataset(inst: InputInstance, target_ts: str, deflate_level: int = 6):
+    """The dataset of ``inst`` for sending in ``target_ts``: ``(None, (file, length))`` to stream it
+    from disk unchanged, or ``(bytes, None)`` after conversion."""
+    if inst.from_dicomdir and not inst.dataset_size:
+        with open(inst.path, "rb") as f:
+            meta = _read_meta(f)
+        if meta is not None:
+            inst.dataset_offset = meta[1]
+        inst.dataset_size = os.path.getsize(inst.path) - inst.dataset_offset
+    if target_ts == inst.transfer_syntax_uid:
+        f = open(inst.path, "rb")
+        f.seek(inst.dataset_offset)
+        return None, (f, os.fstat(f.fileno()).st_size - inst.dataset_offset)
+    from ..codec.conversion import encode_dataset, convert
+    from pydicom import dcmread
+    ds = dcmread(inst.path, force=True)
+    if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+        from pydicom.dataset import FileMetaDataset
+        ds.file_meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = inst.transfer_syntax_uid
+    log.info("Converting transfer syntax: %s -> %s", uids.ts_long_name(inst.transfer_syntax_uid),
+             uids.ts_long_name(target_ts))
+    source_ts = inst.transfer_syntax_uid
+    if ((not tsinfo.is_uncompressed(source_ts) and not tsinfo.is_deflated(source_ts))
+            or tsinfo.EXPLICIT_BE in (source_ts, target_ts)):  # byte order changes need a conversion
+        ds = convert(ds, target_ts)
+    return encode_dataset(ds, target_ts, deflate_level=deflate_level), None
 
 
 # ---------------------------------------------------------------------------------------------
