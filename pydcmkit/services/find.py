@@ -14,41 +14,9 @@ from dataclasses import dataclass
 
 from ..net import dimse
 from ..net.association import AcceptedContext, Association
+from .qr import decode_identifier, encode_identifier, read_cancel
 
 log = logging.getLogger("pydcmkit.find")
-
-IMPLICIT_LE = "1.2.840.10008.1.2"
-EXPLICIT_BE = "1.2.840.10008.1.2.2"
-
-
-def decode_identifier(data: bytes, transfer_syntax: str):
-    """A dataset received in ``transfer_syntax`` (uncompressed or deflated) as a pydicom Dataset."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filereader import read_dataset
-    if transfer_syntax == "1.2.840.10008.1.2.1.99":
-        import zlib
-        data = zlib.decompress(data, -zlib.MAX_WBITS)
-    fp = DicomBytesIO(data)
-    return read_dataset(fp, is_implicit_VR=transfer_syntax == IMPLICIT_LE,
-                        is_little_endian=transfer_syntax != EXPLICIT_BE)
-
-
-def encode_identifier(ds, transfer_syntax: str) -> bytes:
-    """``ds`` encoded in ``transfer_syntax`` (identifiers travel only in the uncompressed syntaxes
-    and deflated Explicit VR Little Endian, PS3.5 §A.5)."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_dataset
-    fp = DicomBytesIO()
-    fp.is_implicit_VR = transfer_syntax == IMPLICIT_LE
-    fp.is_little_endian = transfer_syntax != EXPLICIT_BE
-    write_dataset(fp, ds)
-    data = fp.getvalue()
-    if transfer_syntax == "1.2.840.10008.1.2.1.99":
-        import zlib
-        c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-        data = c.compress(data) + c.flush()
-        data += b"\x00" * (len(data) % 2)
-    return data
 
 
 @dataclass(frozen=True)
@@ -99,7 +67,7 @@ class FindSCP:
         count = 0
         try:
             for row in rows:
-                if assoc.message_waiting() and self._cancelled(assoc, msg_id):
+                if assoc.message_waiting() and read_cancel(assoc, msg_id, "C-FIND"):
                     log.info("Find SCP: cancelled after %d responses", count)
                     respond(dimse.CANCEL)
                     return
@@ -111,13 +79,3 @@ class FindSCP:
                 close()
         log.info("Find SCP: %d matches, Sending Final Find Response (Success)", count)
         respond(dimse.SUCCESS)
-
-    @staticmethod
-    def _cancelled(assoc: Association, msg_id: int) -> bool:
-        """Read the waiting message: a C-CANCEL-RQ for ``msg_id`` (anything else is a protocol error)."""
-        from ..net.association import ProtocolError
-        _ctx, cmd = assoc.receive_command()
-        if cmd.command_field != dimse.C_CANCEL_RQ:
-            assoc.abort()
-            raise ProtocolError(f"unexpected command 0x{cmd.command_field:04x} during C-FIND")
-        return cmd.get("MessageIDBeingRespondedTo") == msg_id

@@ -14,7 +14,7 @@ import logging
 
 from ..net import dimse
 from ..net.association import AcceptedContext, Association, ProtocolError
-from .find import decode_identifier
+from .qr import read_cancel, retrieve_responder, select_for_retrieve
 
 log = logging.getLogger("pydcmkit.get")
 
@@ -28,34 +28,16 @@ class GetSCP:
         self.strict = strict
 
     def handle(self, assoc: Association, ctx: AcceptedContext, command: dimse.Command) -> None:
-        from ..db import InformationModel, KeySet, QueryError
         from ..net.sender import can_produce, load_dataset
         from ..storage.inputs import InputError, read_instance
         from .. import uids
 
         msg_id = command.get("MessageID", 0)
-        sop_class = command.get("AffectedSOPClassUID") or ctx.abstract_syntax
         log.info("Received Get SCP Request (MsgID %d)", msg_id)
         data = assoc.receive_dataset_bytes(ctx.context_id) if command.has_dataset else b""
-
-        def respond(status, remaining=None, completed=0, failed=0, warning=0, comment=None):
-            assoc.send_command(ctx.context_id, dimse.encode_command(
-                CommandField=dimse.C_GET_RSP, MessageIDBeingRespondedTo=msg_id, AffectedSOPClassUID=sop_class,
-                CommandDataSetType=dimse.NO_DATASET, Status=status, ErrorComment=comment,
-                NumberOfRemainingSuboperations=remaining, NumberOfCompletedSuboperations=completed,
-                NumberOfFailedSuboperations=failed, NumberOfWarningSuboperations=warning))
-
-        try:
-            identifier = decode_identifier(data, ctx.transfer_syntax)
-            model = InformationModel.from_sop_class(ctx.abstract_syntax)
-            files = self.db.instances_for_retrieve(model, identifier, keys=self.keys or KeySet.DCMTK,
-                                                   strict=self.strict)
-        except QueryError as exc:
-            respond(exc.status, comment=exc.message[:64])
-            return
-        except Exception as exc:
-            log.error("Get SCP: cannot decode the identifier: %s", exc)
-            respond(dimse.UNABLE_TO_PROCESS, comment="cannot decode identifier")
+        respond = retrieve_responder(assoc, ctx, command, dimse.C_GET_RSP)
+        files = select_for_retrieve(self.db, ctx, data, self.keys, self.strict, respond, log, "Get")
+        if files is None:
             return
         total = len(files)
         completed = failed = warning = 0
@@ -64,7 +46,7 @@ class GetSCP:
             if cancelled:
                 break
             if assoc.message_waiting():
-                cancelled = self._cancel(assoc, msg_id)
+                cancelled = read_cancel(assoc, msg_id, "C-GET")
                 if cancelled:
                     break
             status = None
@@ -132,11 +114,3 @@ class GetSCP:
             if rsp.has_dataset:
                 assoc.receive_dataset(rsp_ctx, None)
             return int(rsp.get("Status", 0xFFFF)), cancelled
-
-    @staticmethod
-    def _cancel(assoc: Association, msg_id: int) -> bool:
-        _ctx, cmd = assoc.receive_command()
-        if cmd.command_field != dimse.C_CANCEL_RQ:
-            assoc.abort()
-            raise ProtocolError(f"unexpected command 0x{cmd.command_field:04x} during C-GET")
-        return cmd.get("MessageIDBeingRespondedTo") == msg_id

@@ -13,12 +13,12 @@ destination refused or could not be reached.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from ..net import dimse
 from ..net.association import AcceptedContext, Association
-from .find import decode_identifier
+from .qr import read_cancel, retrieve_responder, select_for_retrieve
 
 log = logging.getLogger("pydcmkit.move")
 
@@ -34,7 +34,6 @@ class MoveSettings:
     keys: object = None
     strict: bool = False
     requestor: object = None
-    extra: dict = field(default_factory=dict)
 
 
 class MoveSCP:
@@ -47,36 +46,17 @@ class MoveSCP:
     def handle(self, assoc: Association, ctx: AcceptedContext, command: dimse.Command) -> None:
         from dataclasses import replace
 
-        from ..db import InformationModel, KeySet, QueryError
         from ..net.requestor import RequestorSettings
         from ..net.sender import Outcome, SenderSettings, StorageSender
         from ..storage.inputs import InputError, read_instance
 
         msg_id = command.get("MessageID", 0)
-        sop_class = command.get("AffectedSOPClassUID") or ctx.abstract_syntax
         dest_ae = (command.get("MoveDestination") or "").strip()
         log.info("Received Move SCP Request (MsgID %d, destination %s)", msg_id, dest_ae)
         data = assoc.receive_dataset_bytes(ctx.context_id) if command.has_dataset else b""
-
-        def respond(status: int, remaining=None, completed=0, failed=0, warning=0, comment=None):
-            assoc.send_command(ctx.context_id, dimse.encode_command(
-                CommandField=dimse.C_MOVE_RSP, MessageIDBeingRespondedTo=msg_id, AffectedSOPClassUID=sop_class,
-                CommandDataSetType=dimse.NO_DATASET, Status=status, ErrorComment=comment,
-                NumberOfRemainingSuboperations=remaining, NumberOfCompletedSuboperations=completed,
-                NumberOfFailedSuboperations=failed, NumberOfWarningSuboperations=warning))
-
-        try:
-            identifier = decode_identifier(data, ctx.transfer_syntax)
-            model = InformationModel.from_sop_class(ctx.abstract_syntax)
-            files = self.db.instances_for_retrieve(model, identifier, keys=self.settings.keys or KeySet.DCMTK,
-                                                   strict=self.settings.strict)
-        except QueryError as exc:
-            log.error("Move SCP: %s", exc.message)
-            respond(exc.status, comment=exc.message[:64])
-            return
-        except Exception as exc:
-            log.error("Move SCP: cannot decode the identifier: %s", exc)
-            respond(dimse.UNABLE_TO_PROCESS, comment="cannot decode identifier")
+        respond = retrieve_responder(assoc, ctx, command, dimse.C_MOVE_RSP)
+        files = select_for_retrieve(self.db, ctx, data, self.settings.keys, self.settings.strict, respond, log, "Move")
+        if files is None:
             return
         destination = self.settings.destinations(dest_ae) if dest_ae else None
         if destination is None:
@@ -109,7 +89,7 @@ class MoveSCP:
             else:
                 counts["failed"] += 1
             done = counts["completed"] + counts["failed"] + counts["warning"]
-            if assoc.message_waiting() and self._cancel_for(assoc, msg_id):
+            if assoc.message_waiting() and read_cancel(assoc, msg_id, "C-MOVE"):
                 cancelled.append(True)
                 sender.stop()
                 return
@@ -133,12 +113,3 @@ class MoveSCP:
         status = dimse.SUCCESS if counts["failed"] == 0 and counts["warning"] == 0 else dimse.SUBOPS_COMPLETE_WITH_FAILURES
         log.info("Move SCP: %d completed, %d failed, %d warning", counts["completed"], counts["failed"], counts["warning"])
         respond(status, None, **counts)
-
-    @staticmethod
-    def _cancel_for(assoc: Association, msg_id: int) -> bool:
-        from ..net.association import ProtocolError
-        _ctx, cmd = assoc.receive_command()
-        if cmd.command_field != dimse.C_CANCEL_RQ:
-            assoc.abort()
-            raise ProtocolError(f"unexpected command 0x{cmd.command_field:04x} during C-MOVE")
-        return cmd.get("MessageIDBeingRespondedTo") == msg_id
