@@ -2,17 +2,12 @@
 
 import re
 import subprocess
-import threading
 
 import pytest
 
-from pydcmkit.config.asconfig import parse_config
-from pydcmkit.db import open_database, reindex
 from pydcmkit.net import dimse
-from pydcmkit.net.negotiation import ProfileNegotiator
-from pydcmkit.net.server import DicomServer, ServerSettings
 from pydcmkit.services.get import GetSCP
-from pydcmkit.services.store import handle_echo
+from tests.interop.qrserver import indexed_corpus, serving
 from tests.support.procs import dcmtk, env
 
 ROOT = "1.2.826.0.1.3680043.10.999"
@@ -40,19 +35,9 @@ SCPSCURoleSelection = Roles
 
 @pytest.fixture
 def archive(work):
-    db = open_database(str(work / "index.sqlite"))
-    files = [work / "data" / n for n in ("ct1.dcm", "ct2.dcm", "ct3.dcm", "mr1.dcm", "sc1.dcm")]
-    assert reindex(db, [str(f) for f in files]).count == 5
-    profile = parse_config(PROFILE, "qr.cfg").profile("QR")
-    server = DicomServer(ServerSettings(port=0, bind_address="127.0.0.1", host_lookup=False),
-                         ProfileNegotiator(profile),
-                         {dimse.C_GET_RQ: GetSCP(db).handle, dimse.C_ECHO_RQ: handle_echo})
-    server.bind()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(10)
+    db = indexed_corpus(work)
+    with serving(PROFILE, {dimse.C_GET_RQ: GetSCP(db).handle}) as server:
+        yield server
     db.close()
 
 

@@ -2,18 +2,13 @@
 
 import re
 import subprocess
-import threading
 
 import pytest
 
-from pydcmkit.config.asconfig import parse_config
-from pydcmkit.db import open_database, reindex
 from pydcmkit.net import dimse
-from pydcmkit.net.negotiation import ProfileNegotiator
-from pydcmkit.net.server import DicomServer, ServerSettings
 from pydcmkit.services.find import FindSCP
 from pydcmkit.services.move import MoveSCP, MoveSettings
-from pydcmkit.services.store import handle_echo
+from tests.interop.qrserver import indexed_corpus, serving
 from tests.support.procs import Server, dcmtk, env, free_port
 
 ROOT = "1.2.826.0.1.3680043.10.999"
@@ -36,24 +31,15 @@ PresentationContexts = QR
 
 @pytest.fixture
 def archive(work):
-    db = open_database(str(work / "index.sqlite"))
-    files = [work / "data" / n for n in ("ct1.dcm", "ct2.dcm", "ct3.dcm", "mr1.dcm", "sc1.dcm")]
-    assert reindex(db, [str(f) for f in files]).count == 5
+    db = indexed_corpus(work)
     dest_port = free_port()
     (work / "dest").mkdir()
     dest = Server([dcmtk("storescp"), "-od", "dest", str(dest_port)], dest_port, work, TCP_NODELAY=1)
     table = {"DESTAE": ("127.0.0.1", dest_port), "GONE": ("127.0.0.1", free_port())}
-    profile = parse_config(PROFILE, "qr.cfg").profile("QR")
-    server = DicomServer(ServerSettings(port=0, bind_address="127.0.0.1", host_lookup=False, ae_title="QRSCP"),
-                         ProfileNegotiator(profile),
-                         {dimse.C_MOVE_RQ: MoveSCP(db, MoveSettings(destinations=table.get)).handle,
-                          dimse.C_FIND_RQ: FindSCP(db).handle, dimse.C_ECHO_RQ: handle_echo})
-    server.bind()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(10)
+    handlers = {dimse.C_MOVE_RQ: MoveSCP(db, MoveSettings(destinations=table.get)).handle,
+                dimse.C_FIND_RQ: FindSCP(db).handle}
+    with serving(PROFILE, handlers, ae_title="QRSCP") as server:
+        yield server
     dest.stop()
     db.close()
 
