@@ -13,9 +13,8 @@ from pydcmkit.cli.app import Environment, run_tool
 from pydcmkit.cli.logsetup import get_logger
 from pydcmkit.cli.parser import ParsedArgs, check_dependence
 from pydcmkit.cli.spec import Option, OptionGroup, Param, SubGroup, ToolSpec
-from pydcmkit.cli.tlsopts import tls_options
+from pydcmkit.cli.tlsopts import list_ciphers_command, tls_options
 from pydcmkit.net.server import ServerSettings
-from pydcmkit.net.tls import list_ciphers
 from pydcmkit.services.receiver import Receiver, ReceiverConfig
 
 CONFIG_FILE = Option("--config-file", "-xf", 2, "[f]ilename, [p]rofile: string",
@@ -114,15 +113,8 @@ def serve(args: ParsedArgs, env: Environment) -> int:
     return 0
 
 
-def list_tls_ciphers(args: ParsedArgs, env: Environment) -> int:
-    env.stdout.write("Supported TLS ciphersuites are:\n")
-    for name in list_ciphers():
-        env.stdout.write(f"    {name}\n")
-    return 0
-
-
 def main(argv=None, environ: Environment | None = None) -> int:
-    return run_tool(SPEC, argv, serve, environ, exclusive={"--list-ciphers": list_tls_ciphers})
+    return run_tool(SPEC, argv, serve, environ, exclusive={"--list-ciphers": list_ciphers_command})
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pydcmkit.cli.logsetup import get_logger
 from pydcmkit.cli.parser import ParsedArgs, check_dependence
 from pydcmkit.cli.progress import ProgressBar, final_line
 from pydcmkit.cli.spec import Option, OptionGroup, Param, SubGroup, ToolSpec
-from pydcmkit.cli.tlsopts import tls_options
+from pydcmkit.cli.tlsopts import list_ciphers_command, tls_options
 from pydcmkit.net.requestor import RequestorSettings
 from pydcmkit.net.sender import Decompression, SenderSettings, StorageSender, report_text, summary_lines
 from pydcmkit.net.tls import make_context, TLSSetupError
@@ -270,13 +270,7 @@ def _ts_display_name(uid: str) -> str:
 
 def main(argv=None, environ: Environment | None = None) -> int:
     return run_tool(SPEC, argv, send, environ, exclusive={"--list-decoders": list_decoders,
-                                                          "--list-ciphers": lambda a, e: _ciphers(e)})
-
-
-def _ciphers(env: Environment) -> int:
-    from pydcmkit.net.tls import list_ciphers
-    env.stdout.write("Supported TLS ciphersuites are:\n" + "".join(f"    {c}\n" for c in list_ciphers()))
-    return 0
+                                                          "--list-ciphers": list_ciphers_command})
 
 
 if __name__ == "__main__":

@@ -58,3 +58,10 @@ def _prompt(read_password):
         except EOFError:  # no terminal: an empty password, which fails for an encrypted key
             return ""
     return ask
+
+
+def list_ciphers_command(args: ParsedArgs, env) -> int:
+    """``+cc``/``--list-ciphers``: the cipher suites this Python/OpenSSL offers, on stdout, exit 0."""
+    from ..net.tls import list_ciphers
+    env.stdout.write("Supported TLS ciphersuites are:\n" + "".join(f"    {c}\n" for c in list_ciphers()))
+    return 0

@@ -278,7 +278,7 @@ class Association:
             raise
         return bytes(parts)
 
-    def send_command(self, context_id: int, command: bytes, *, last_fragment_only: bool = True) -> None:
+    def send_command(self, context_id: int, command: bytes) -> None:
         """Send an encoded command set (fragmented if it exceeds the peer's PDU size)."""
         self._send_fragments(context_id, memoryview(command), 0x01)
 

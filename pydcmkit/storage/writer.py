@@ -114,6 +114,7 @@ class AtomicFile:
         self.durable = durable
         self.size = 0
         self.closed = False
+        self.synced = False
         self.unnamed = False
         flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
         if hasattr(os, "O_TMPFILE"):
@@ -155,9 +156,9 @@ class AtomicFile:
         and the data are kept for another attempt under another name.
         """
         final_path = str(final_path)
-        if not getattr(self, "_synced", False):
+        if not self.synced:  # a retry under another name needs no second flush
             self.flush_to_disk()
-            self._synced = True
+            self.synced = True
         if self.unnamed:
             if overwrite:
                 staged = os.path.join(os.path.dirname(final_path) or ".",
