@@ -58,13 +58,6 @@ Options can also be given by a configuration file and by environment variables (
   dcmrecv -v 11112 -xf storescp.cfg default --series-date-subdir +fsu -fe .dcm -od /archive"""),
     ("See also", "dcmsend(1), dcmqrscp(1), storescp(1)"),
 )
-PROCESSES = Option(
-    "--processes", None, 1, "[n]umber: integer (1..64, default: 1)",
-    "serve associations in n worker processes (pydcmkit)", vtype=int, vmin=1, vmax=64,
-    manual="pydcmkit addition: n worker processes accept associations on the same port, so that "
-           "several associations are served on several CPU cores; --max-associations is shared out "
-           "between them. SIGTERM to the main process stops all workers cleanly.")
-
 SPEC = ToolSpec(
     name="dcmrecv",
     description="Simple DICOM storage SCP (receiver)",
@@ -77,7 +70,7 @@ SPEC = ToolSpec(
             SubGroup("association negotiation profile from configuration file:", (CONFIG_FILE,)),
             SubGroup("application entity title:", (AETITLE, USE_CALLED)),
             SubGroup("other network options:", (C.ACSE_TIMEOUT, C.DIMSE_TIMEOUT, C.MAX_PDU,
-                                                C.DISABLE_HOST_LOOKUP, MAX_ASSOCIATIONS, PROCESSES)),
+                                                C.DISABLE_HOST_LOOKUP, MAX_ASSOCIATIONS, C.PROCESSES)),
         )),
         C.TLS_GROUP,
         storeopts.OUTPUT_GROUP,

@@ -56,6 +56,12 @@ MAX_SEND_PDU = Option("--max-send-pdu", None, 1, "[n]umber of bytes: integer (40
 DISABLE_HOST_LOOKUP = Option("--disable-host-lookup", "-dhl", help="disable hostname lookup")
 
 # -- processing / output -------------------------------------------------------------------
+PROCESSES = Option(
+    "--processes", None, 1, "[n]umber: integer (1..64, default: 1)",
+    "serve associations in n worker processes (pydcmkit)", vtype=int, vmin=1, vmax=64,
+    manual="pydcmkit addition: n worker processes accept associations on the same port, so that "
+           "several associations are served on several CPU cores; the concurrency bound "
+           "(--max-associations, dcmqrscp's MaxAssociations) is shared out between them. SIGTERM to the main process stops all workers cleanly.")
 COMPRESSION_LEVEL = Option("--compression-level", "+cl", 1, "[l]evel: integer (default: 6)",
                            "0=uncompressed, 1=fastest, 9=best compression",
                            vtype=int, vmin=0, vmax=9)

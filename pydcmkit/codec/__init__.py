@@ -13,7 +13,9 @@ import importlib
 _WHERE = {
     "compress": "conversion", "convert": "conversion", "dataset_transfer_syntax": "conversion",
     "decompress": "conversion", "encode_dataset": "conversion", "is_lossless_conversion": "conversion",
-    "register_target": "conversion", "EncodeParams": "encoders", "CodecError": "errors",
+    "register_target": "conversion", "register_private_decoder": "conversion",
+    "PrivatePixelDecoder": "conversion", "holds_private_pixels": "conversion",
+    "EncodeParams": "encoders", "CodecError": "errors",
     "can_decode": "pixels", "can_encode": "pixels", "decodable_syntaxes": "pixels",
     "decoder_backends": "pixels", "encodable_syntaxes": "pixels", "encoder_backends": "pixels",
     "UNCOMPRESSED": "syntaxes", "TransferSyntax": "syntaxes", "lookup": "syntaxes",
@@ -33,6 +35,7 @@ def __getattr__(name):
 __all__ = [
     "CodecError",
     "EncodeParams",
+    "PrivatePixelDecoder",
     "TransferSyntax",
     "UNCOMPRESSED",
     "can_decode",
@@ -46,8 +49,10 @@ __all__ = [
     "encodable_syntaxes",
     "encode_dataset",
     "encoder_backends",
+    "holds_private_pixels",
     "is_lossless_conversion",
     "lookup",
+    "register_private_decoder",
     "register_target",
     "transfer_syntax",
 ]

@@ -22,12 +22,17 @@ Rules implemented here:
   ("once set, it shall not be reset"), and a (0028,2112) ratio / (0028,2114) method pair is
   appended; decoding pixel data of a lossy syntax also sets ``01`` when it is missing.
 * dgate.md §8.2: an object already in the requested syntax is left alone.
+* Pixel data a native data set keeps outside (7FE0,0010) -- ConQuest's NKI compression in
+  (7FDF,0010), nki-compression.md -- are decoded by the decoders registered with
+  :func:`register_private_decoder`, so that decompressing or converting such an object yields
+  ordinary native Pixel Data.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -60,6 +65,9 @@ __all__ = [
     "register_target",
     "PixelTransform",
     "TargetEncoder",
+    "PrivatePixelDecoder",
+    "register_private_decoder",
+    "holds_private_pixels",
 ]
 
 #: A change to native pixel data applied between decoding and encoding (e.g. dgate's ``k``
@@ -71,6 +79,34 @@ PixelTransform = Callable[[Dataset], None]
 TargetEncoder = Callable[[Dataset, EncodeParams], Dataset]
 
 _TARGETS: dict[str, TargetEncoder] = {}
+
+
+@dataclass(frozen=True)
+class PrivatePixelDecoder:
+    """A decoder for pixel data that a native data set keeps outside (7FE0,0010).
+
+    ConQuest's NKI compression is the case in point: the object is Implicit VR Little Endian,
+    with the compressed pixels in (7FDF,0010) and no (7FE0,0010) (nki-compression.md §1).  The
+    transfer syntax does not tell, so :func:`decompress` and :func:`convert` ask every
+    registered decoder.
+
+    Attributes
+    ----------
+    name : str
+        A label for messages (``nki``).
+    holds : callable
+        ``holds(ds) -> bool``: the data set has pixel data of this kind.
+    decode : callable
+        ``decode(ds)``: replace them in place by native little endian (7FE0,0010) Pixel Data;
+        raises (any exception) when they are corrupt, leaving the data set unchanged.
+    """
+
+    name: str
+    holds: Callable[[Dataset], bool]
+    decode: Callable[[Dataset], object]
+
+
+_PRIVATE_DECODERS: list[PrivatePixelDecoder] = []
 
 #: The syntaxes whose data set is encoded Explicit VR Little Endian or Implicit VR Little Endian
 #: with native little endian pixel data: they differ only in the VR field, not in the values.
@@ -91,6 +127,41 @@ def register_target(name: str, encoder: TargetEncoder) -> None:
     then decode to native pixel data and hand the data set over.
     """
     _TARGETS[name] = encoder
+
+
+def register_private_decoder(decoder: PrivatePixelDecoder) -> None:
+    """Have :func:`decompress` and :func:`convert` decode pixel data of `decoder`'s kind.
+
+    A decoder registered again under the same name replaces the earlier one.
+    """
+    _PRIVATE_DECODERS[:] = [d for d in _PRIVATE_DECODERS if d.name != decoder.name]
+    _PRIVATE_DECODERS.append(decoder)
+
+
+def holds_private_pixels(ds: Dataset) -> bool:
+    """``True`` when a registered :class:`PrivatePixelDecoder` recognises the pixels of `ds`."""
+    return any(decoder.holds(ds) for decoder in _PRIVATE_DECODERS)
+
+
+def _decode_private(ds: Dataset, source: TransferSyntax) -> None:
+    """Decode private pixel data of a native little endian data set, if it holds any.
+
+    Only little endian data sets are looked at: ConQuest writes NKI data only in Implicit VR
+    Little Endian, and the value must stay raw bytes (read as text it is lost, see
+    :func:`pydcmkit.codec.nki.nki_value`), which a byte swap of the whole data set would undo.
+    """
+    if not source.is_little_endian:
+        return
+    for decoder in _PRIVATE_DECODERS:
+        if not decoder.holds(ds):
+            continue
+        try:
+            decoder.decode(ds)
+        except Exception as exc:  # the decoders' own errors (NKIError: corrupt data ...)
+            raise CodecError(source.uid, f"{decoder.name} pixel data: {_one_line(exc)}",
+                             action="decode") from exc
+        _forget_pixel_cache(ds)
+        return
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,13 +284,14 @@ def decompress(ds: Dataset, target_ts: str = EXPLICIT_VR_LITTLE_ENDIAN, *, backe
         Interpretation and Planar Configuration of the decoded data (YCbCr from lossy JPEG and
         JPEG 2000 colour transforms become RGB, Planar Configuration 0), no Extended Offset
         Table, and (0002,0010) = `target_ts`.  A data set already native is only re-encoded
-        (byte order, VR), Deflated Explicit VR Little Endian included.
+        (byte order, VR), Deflated Explicit VR Little Endian included, after the decoders of
+        :func:`register_private_decoder` have restored Pixel Data kept elsewhere (NKI).
 
     Raises
     ------
     CodecError
-        The target is not uncompressed, the source syntax is unknown or referenced (JPIP), or
-        no installed decoder can decode it.
+        The target is not uncompressed, the source syntax is unknown or referenced (JPIP),
+        no installed decoder can decode it, or private pixel data (NKI) are corrupt.
     """
     target = str(target_ts).strip()
     if target not in UNCOMPRESSED:
@@ -228,6 +300,7 @@ def decompress(ds: Dataset, target_ts: str = EXPLICIT_VR_LITTLE_ENDIAN, *, backe
     source = transfer_syntax(dataset_transfer_syntax(ds))
 
     if source.uid in UNCOMPRESSED or source.is_deflated and not source.pixel_data_referenced:
+        _decode_private(ds, source)
         _set_native_encoding(ds, source.is_little_endian, target)
         return ds
     if source.pixel_data_referenced:
@@ -497,7 +570,7 @@ def convert(ds: Dataset, target_ts: str, *, quality: int | None = None,
     """Convert `ds` in place from its current transfer syntax to `target_ts`.
 
     An object already in `target_ts` is left alone (dgate.md §8.2) unless `pixel_transform`
-    is given.  Otherwise the pixel data are decoded completely (:func:`decompress`), transformed,
+    is given or it keeps its pixels privately (NKI, :func:`register_private_decoder`).  Otherwise the pixel data are decoded completely (:func:`decompress`), transformed,
     and encoded (:func:`compress`): compressed -> other compressed goes through native data.
     Native -> native conversions only change the byte order and VR encoding.
 
@@ -520,7 +593,7 @@ def convert(ds: Dataset, target_ts: str, *, quality: int | None = None,
     """
     target = str(target_ts).strip()
     source = dataset_transfer_syntax(ds)
-    if source == target and pixel_transform is None:
+    if source == target and pixel_transform is None and not holds_private_pixels(ds):
         return ds
     if target in UNCOMPRESSED or target == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN:
         native = target if target in UNCOMPRESSED else EXPLICIT_VR_LITTLE_ENDIAN
@@ -600,3 +673,8 @@ def encode_dataset(ds: Dataset, ts_uid: str, *, deflate_level: int = 6) -> bytes
     if len(deflated) % 2:
         deflated += b"\x00"
     return deflated
+
+
+# ConQuest's NKI private compression registers the targets "n1"-"n5" (pydcmkit.codec.nki); it is
+# imported last because it builds on this module.
+from pydcmkit.codec import nki as _nki  # noqa: E402,F401

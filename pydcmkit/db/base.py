@@ -28,6 +28,7 @@ Where the answers differ from DCMTK's ``index.dat`` (one flat record per image, 
 from __future__ import annotations
 
 import abc
+import functools
 import os
 import random
 import threading
@@ -45,7 +46,7 @@ from .model import STORED_KEYS, UNIQUE_KEYS, InformationModel, KeySet, Level
 from .records import InstanceRecord
 from .schema import PARENT_COLUMN, SCHEMA_VERSION, Dialect, ddl, level_columns
 
-__all__ = ["AddResult", "DatabaseError", "IndexedFile", "QueryDatabase", "QueryError", "StudyUsage"]
+__all__ = ["AddResult", "DatabaseError", "IndexedFile", "QueryDatabase", "QueryError", "SqlBackend", "StudyUsage"]
 
 
 class DatabaseError(ToolError):
@@ -145,22 +146,33 @@ class _LevelPlan:
         self.parent_column = PARENT_COLUMN.get(level)
         self.uid_index = self.columns.index(UNIQUE_KEYS[level].column)
         self.width = 1 + (1 if self.parent_column else 0) + len(self.columns)  # pk, [parent], columns
-        # per column: (keyword or record field, normaliser of a range key column or None)
-        self._sources = []
+        # per column: the attribute keyword (None for a record field or a range key column); the
+        # record fields by column; the range key columns with the normaliser of the column before
+        self._keywords: list[str | None] = []
+        self._fields: list[tuple[int, str]] = []
+        self._normalized: list[tuple[int, object]] = []
         for key in STORED_KEYS[level]:
-            self._sources.append((key.record_field, key.keyword, None))
+            if key.record_field:
+                self._fields.append((len(self._keywords), key.record_field))
+            self._keywords.append(None if key.record_field else key.keyword)
             if key.key_column:
-                self._sources.append((key.record_field, key.keyword, matching.NORMALIZERS[key.matching]))
+                # dates and times repeat across the instances of a study: remember their keys
+                normalize = functools.lru_cache(maxsize=4096)(matching.NORMALIZERS[key.matching])
+                self._normalized.append((len(self._keywords), normalize))
+                self._keywords.append(None)
         self.path_index = self.columns.index("path") if level is Level.IMAGE else None
         self._received = self.columns.index("received") if level is Level.IMAGE else None
 
     def values(self, record: InstanceRecord) -> list:
-        attrs, out = record.attributes, []
-        for field_name, keyword, normalize in self._sources:
-            v = (getattr(record, field_name) or "") if field_name else attrs.get(keyword, "")
-            if "\x00" in v:
-                v = v.replace("\x00", "")  # as in query values (matching.element_text)
-            out.append((normalize(v) if v else None) if normalize else v)
+        get = record.attributes.get
+        out = [get(keyword, "") for keyword in self._keywords]
+        for i, name in self._fields:
+            out[i] = getattr(record, name) or ""
+        if "\x00" in "".join(out):
+            out = [v.replace("\x00", "") for v in out]  # as in query values (matching.element_text)
+        for i, normalize in self._normalized:
+            v = out[i - 1]
+            out[i] = normalize(v) if v else None
         if self.level is Level.IMAGE:
             out += [record.path, int(record.file_size), float(record.received), record.specific_character_set,
                     int(bool(record.is_new))]
@@ -215,10 +227,14 @@ class _Statements:
         self.state = d.sql(f"SELECT {', '.join(parts)} FROM (SELECT 1 AS one) x {' '.join(joins)}")
 
 
-class QueryDatabase(abc.ABC):
-    """Index of stored instances answering Query/Retrieve identifiers.
+class SqlBackend(abc.ABC):
+    """The connection plumbing shared by every schema: a pool, write transactions with retries.
 
-    Use :func:`pydcmkit.db.open_database` to get one.  Databases are context managers.
+    A backend class implements the hooks below for one database engine (:mod:`.sqlite`,
+    :mod:`.postgres`); a schema either subclasses it (:class:`QueryDatabase`, overriding
+    :meth:`_create_schema`) or uses a backend object directly through :meth:`run_write`,
+    :meth:`read` and :meth:`stream` (ConQuest's dicom.sql tables, :mod:`pydcmkit.conquest.database`).
+    Backends are context managers; :meth:`close` closes the pooled connections.
     """
 
     dialect: Dialect
@@ -227,7 +243,6 @@ class QueryDatabase(abc.ABC):
 
     def __init__(self):
         self._pool = _Pool(self._connect)
-        self._statements = _Statements(self.dialect)
 
     # -- backend hooks --------------------------------------------------------------------------
 
@@ -305,6 +320,59 @@ class QueryDatabase(abc.ABC):
             raise
         except Exception as exc:  # noqa: BLE001
             raise self._wrap_error(exc) from exc
+
+    def _create_schema(self, conn) -> None:
+        """Create this database's tables when missing (run once at open, in a transaction)."""
+
+    # -- public access for schemas built on a backend object ------------------------------------
+
+    def run_write(self, work):
+        """Run ``work(conn)`` in one write transaction, retrying races; returns its result.
+
+        ``conn`` is a DB-API connection of :attr:`dialect` (``conn.execute(sql, params)``); write
+        the SQL with ``?`` placeholders through ``dialect.sql``.  Backend errors other than
+        ``ValueError``/``TypeError`` raised by ``work`` become :class:`DatabaseError`.
+        """
+        return self._run_write(work)
+
+    def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """All rows of a query written with ``?`` placeholders."""
+        return self._read(sql, params)
+
+    def stream(self, sql: str, params: Sequence = ()) -> Iterator[tuple]:
+        """Rows of a query written with ``?`` placeholders, fetched as the caller consumes them;
+        closing the generator early abandons the rest (C-CANCEL)."""
+        try:
+            with self._connection() as conn:
+                yield from self._stream(conn, self.dialect.sql(sql), params)
+        except (DatabaseError, GeneratorExit):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self._wrap_error(exc) from exc
+
+    def close(self) -> None:
+        """Close the pooled connections; the database cannot be used afterwards."""
+        self._pool.close(self._close_connection)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+
+class QueryDatabase(SqlBackend):
+    """Index of stored instances answering Query/Retrieve identifiers.
+
+    Use :func:`pydcmkit.db.open_database` to get one.  Databases are context managers.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._statements = _Statements(self.dialect)
+
 
     def _create_schema(self, conn) -> None:
         for statement in ddl(self.dialect):
@@ -475,7 +543,7 @@ class QueryDatabase(abc.ABC):
 
     def find(self, model: InformationModel, identifier: Dataset, *, keys: KeySet = KeySet.EXTENDED,
              strict: bool = False, retrieve_ae_title: str | None = None,
-             charsets: Sequence[Sequence[str]] | None = None) -> Iterator[Dataset]:
+             charsets=None, unencodable: str = "utf8", as_elements: bool = False) -> Iterator[Dataset]:
         """C-FIND: validate ``identifier`` now, then return a generator of response identifiers.
 
         Raises :class:`QueryError` before any row is read: 0xA900 for a missing level or (with
@@ -487,7 +555,13 @@ class QueryDatabase(abc.ABC):
         the requested supported ``keys`` (see :mod:`.model`), QueryRetrieveLevel, RetrieveAETitle
         when given, and (0008,0005) when the values need more than ASCII.  ``charsets`` lists the
         character sets to try for the response, in order (each a list of defined terms); by default
-        the request's own, then ``ISO_IR 192``.
+        the request's own, then ``ISO_IR 192``; it may also be a callable taking the request's
+        character set (a tuple of terms, empty when absent) and returning that list.  A value that no
+        candidate can encode is handled by ``unencodable``: ``utf8`` answers in ``ISO_IR 192``;
+        ``transliterate`` / ``discard`` approximate / drop the characters the last candidate lacks
+        (dcmqrscp ``-Ct`` / ``-Cd``).  With ``as_elements`` each response is the list of
+        ``(tag, VR, value text)`` of :func:`.matching.response_elements` instead of a dataset (a
+        C-FIND SCP encodes them without building datasets).
         """
         ident = matching.parse_identifier(model, identifier, keys)
         if strict:
@@ -502,14 +576,17 @@ class QueryDatabase(abc.ABC):
         plan = matching.plan_find(ident, self.dialect, keys)
         if charsets is None:
             charsets = (ident.charset or ("",), ("ISO_IR 192",))
-        return self._find_rows(plan, retrieve_ae_title, charsets)
+        elif callable(charsets):
+            charsets = charsets(tuple(ident.charset or ()))
+        return self._find_rows(plan, retrieve_ae_title, charsets, unencodable, as_elements)
 
-    def _find_rows(self, plan, retrieve_ae_title, charsets) -> Iterator[Dataset]:
+    def _find_rows(self, plan, retrieve_ae_title, charsets, unencodable="utf8", as_elements=False) -> Iterator:
+        build = matching.response_elements if as_elements else matching.build_response
         try:
             with self._connection() as conn:
                 for row in self._stream(conn, plan.sql, plan.params):
-                    yield matching.build_response(plan, row, retrieve_ae_title=retrieve_ae_title,
-                                                  charsets=charsets)
+                    yield build(plan, row, retrieve_ae_title=retrieve_ae_title, charsets=charsets,
+                                unencodable=unencodable)
         except (DatabaseError, GeneratorExit):
             raise
         except Exception as exc:  # noqa: BLE001
@@ -553,6 +630,20 @@ class QueryDatabase(abc.ABC):
             "GROUP BY st.pk, st.study_instance_uid ORDER BY 4, st.pk")
         return [StudyUsage(r[0], int(r[1]), int(r[2]), float(r[3])) for r in rows]
 
+    def usage_of_study(self, study_instance_uid: str) -> StudyUsage | None:
+        """The usage of one study, or None when it has no indexed instance (cheap: one indexed
+        lookup, for checking the quotas of every stored instance)."""
+        rows = self._read(
+            "SELECT COUNT(i.pk), COALESCE(SUM(i.file_size), 0), COALESCE(MAX(i.received), 0) "
+            "FROM studies st JOIN series se ON se.study_pk = st.pk JOIN instances i ON i.series_pk = se.pk "
+            "WHERE st.study_instance_uid = ?", (study_instance_uid,))
+        if not rows or not int(rows[0][0]):
+            return None
+        return StudyUsage(study_instance_uid, int(rows[0][0]), int(rows[0][1]), float(rows[0][2]))
+
+    def count_studies(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM studies")[0][0])
+
     def study_instances(self, study_instance_uid: str) -> list[IndexedFile]:
         """The instances of a study, oldest received first (dcmqrscp's per-study size quota)."""
         cols = ", ".join("i." + c for c in matching.RETRIEVE_COLUMNS)
@@ -585,14 +676,3 @@ class QueryDatabase(abc.ABC):
                 yield InstanceRecord(attrs, row[image["path"]], row[image["transfer_syntax_uid"]],
                                      int(row[image["file_size"]]), float(row[image["received"]]),
                                      row[image["specific_character_set"]], bool(row[image["is_new"]]))
-
-    def close(self) -> None:
-        """Close the pooled connections; the database cannot be used afterwards."""
-        self._pool.close(self._close_connection)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False

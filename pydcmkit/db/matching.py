@@ -457,14 +457,30 @@ RETRIEVE_COLUMNS = ("path", "sop_class_uid", "sop_instance_uid", "transfer_synta
 
 
 def plan_retrieve(ident: Identifier, d: Dialect, keyset: KeySet) -> tuple[str, tuple]:
-    """SQL selecting every instance below the matching entities, in insertion order."""
+    """SQL selecting every instance below the matching entities, in insertion order.
+
+    Above the IMAGE level the matching entities are selected first, in a subquery shaped like the
+    C-FIND query (``... WHERE st.pk IN (SELECT st.pk FROM studies st ... WHERE <keys>)``), and
+    their instances are then found through the parent indexes.  Written as one flat join, the
+    planner would rather scan every instance in ``pk`` order (to save the sort) than start from
+    an index of a wildcard or range key, which at a million instances costs seconds.
+    """
     conds, params = where_clause(ident, d, keyset)
-    top = Level.IMAGE
-    for key, _ in matched_keys(ident):
-        top = min(top, key.level)
-    sql = f"SELECT {', '.join('i.' + c for c in RETRIEVE_COLUMNS)} {_joins(Level.IMAGE, top)}"
-    if conds:
-        sql += " WHERE " + " AND ".join(conds)
+    level = ident.level
+    top = level
+    for key, value in matched_keys(ident):
+        if key_condition(key, value, d, keyset) is not None:
+            top = min(top, key.level)  # only the tables a condition needs are joined
+    cols = ", ".join("i." + c for c in RETRIEVE_COLUMNS)
+    if not conds or level is Level.IMAGE:
+        sql = f"SELECT {cols} {_joins(Level.IMAGE, top)}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+    else:
+        entities = f"SELECT {level.alias}.pk {_joins(level, top)} WHERE " + " AND ".join(conds)
+        below = Level(level + 1)
+        sql = (f"SELECT {cols} {_joins(Level.IMAGE, below)} "
+               f"WHERE {below.alias}.{PARENT_COLUMN[below]} IN ({entities})")
     sql += " ORDER BY i.pk"
     return d.sql(sql), tuple(params)
 
@@ -520,29 +536,68 @@ def choose_charset(values: Sequence[str], candidates: Sequence[Sequence[str]]) -
     return ("ISO_IR 192",)
 
 
-def build_response(plan: FindPlan, row: Sequence, *, retrieve_ae_title: str | None,
-                   charsets: Sequence[Sequence[str]]) -> Dataset:
-    """The response identifier of one matching row (``dcmqrscp.md`` §6.4).
+def approximate(text: str, terms: Sequence[str], mode: str) -> str:
+    """``text`` made encodable in ``terms``: characters it lacks are replaced by a similar looking
+    one (``transliterate``: the base letter of an accented one, else ``?``) or dropped (``discard``)."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if encodable(ch, terms):
+            out.append(ch)
+        elif mode == "transliterate":
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            out.append(base if base and encodable(base, terms) else "?")
+    return "".join(out)
+
+
+def response_elements(plan: FindPlan, row: Sequence, *, retrieve_ae_title: str | None,
+                      charsets: Sequence[Sequence[str]], unencodable: str = "utf8") -> list[tuple[int, str, str]]:
+    """The response identifier of one matching row (``dcmqrscp.md`` §6.4) as ``(tag, VR, value)``
+    triples, the values as text (multiple values joined by ``\\``).
 
     It holds the requested supported keys (keys of levels below the query level empty),
     QueryRetrieveLevel, RetrieveAETitle when given, and (0008,0005) naming the character set chosen
-    from ``charsets`` when that is not the default repertoire (ASCII).
+    from ``charsets`` when that is not the default repertoire (ASCII).  :func:`response_dataset`
+    makes the dataset of it; encoders may write the triples directly.
     """
-    ds = Dataset()
-    texts = []
+    values = []
     for key, idx in plan.returned:
         value = "" if idx is None else row[idx]
-        value = "" if value is None else str(value)
-        texts.append(value)
-        try:
-            elem = DataElement(key.tag, key.vr, value, validation_mode=_pydicom_config.IGNORE)
-        except (ValueError, TypeError, OverflowError):
-            elem = DataElement(key.tag, key.vr, value, already_converted=True)
-        ds.add(elem)
-    ds.add(DataElement(QUERY_RETRIEVE_LEVEL, "CS", plan.level.name))
+        values.append("" if value is None else str(value))
+    terms = choose_charset(values, charsets)
+    if unencodable != "utf8" and charsets and terms not in [tuple(c) for c in charsets]:
+        terms = tuple(charsets[-1])
+        values = [v if encodable(v, terms) else approximate(v, terms, unencodable) for v in values]
+    out = [(key.tag, key.vr, value) for (key, _idx), value in zip(plan.returned, values)]
+    out.append((QUERY_RETRIEVE_LEVEL, "CS", plan.level.name))
     if retrieve_ae_title is not None:
-        ds.add(DataElement(RETRIEVE_AE_TITLE, "AE", retrieve_ae_title))
-    terms = choose_charset(texts, charsets)
+        out.append((RETRIEVE_AE_TITLE, "AE", retrieve_ae_title))
     if not _is_ascii_charset(terms):
-        ds.add(DataElement(SPECIFIC_CHARACTER_SET, "CS", list(terms) if len(terms) > 1 else terms[0]))
+        out.append((SPECIFIC_CHARACTER_SET, "CS", "\\".join(terms)))
+    return out
+
+
+_LEVEL_ELEMENTS = (QUERY_RETRIEVE_LEVEL, RETRIEVE_AE_TITLE, SPECIFIC_CHARACTER_SET)
+
+
+def response_dataset(elements: Sequence[tuple[int, str, str]]) -> Dataset:
+    """The dataset of :func:`response_elements`; key values are converted to their VR's Python
+    type where they are valid for it and kept as text where not."""
+    ds = Dataset()
+    for tag, vr, value in elements:
+        if tag in _LEVEL_ELEMENTS:
+            ds.add(DataElement(tag, vr, value.split("\\") if "\\" in value else value))
+            continue
+        try:
+            elem = DataElement(tag, vr, value, validation_mode=_pydicom_config.IGNORE)
+        except (ValueError, TypeError, OverflowError):
+            elem = DataElement(tag, vr, value, already_converted=True)
+        ds.add(elem)
     return ds
+
+
+def build_response(plan: FindPlan, row: Sequence, *, retrieve_ae_title: str | None,
+                   charsets: Sequence[Sequence[str]], unencodable: str = "utf8") -> Dataset:
+    """The response identifier of one matching row as a dataset (see :func:`response_elements`)."""
+    return response_dataset(response_elements(plan, row, retrieve_ae_title=retrieve_ae_title, charsets=charsets,
+                                              unencodable=unencodable))

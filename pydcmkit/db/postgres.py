@@ -9,8 +9,8 @@ Find results are streamed (single-row mode): rows are read as the caller consume
 
 Commits are durable as the server is configured; an index that can be rebuilt from the files may
 trade that for speed with ``?options=-csynchronous_commit%3Doff`` in the URL.  Several indexes (one
-per storage area, say) can share one database in separate schemas: ``?options=-csearch_path%3Darea1``
-(the schema must exist).
+per storage area, say) can share one database in separate schemas: ``schema="area1"`` (created
+when missing), or ``?options=-csearch_path%3Darea1`` in the URL (the schema must exist).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from .base import DatabaseError, QueryDatabase
+from .base import DatabaseError, QueryDatabase, SqlBackend
 from .schema import POSTGRES
 
 #: advisory lock key serialising schema creation between servers starting together
@@ -33,31 +33,37 @@ def _psycopg():
     return psycopg
 
 
-class PostgresDatabase(QueryDatabase):
-    """Query database in the PostgreSQL database at ``url`` (``postgresql://user@host/db``, or
-    any libpq connection string); the schema is created when missing.
+class PostgresBackend(SqlBackend):
+    """Connections to the PostgreSQL database at ``url`` (``postgresql://user@host/db``, or any
+    libpq connection string), set up as above; the schema, if any, comes from
+    :meth:`_create_schema` and is created under an advisory lock.
 
-    ``connect_timeout`` bounds each connection attempt, in seconds.
+    ``connect_timeout`` bounds each connection attempt, in seconds; ``schema`` names a PostgreSQL
+    schema to work in (created when missing).
     """
 
     dialect = POSTGRES
     _lock_row = "FOR UPDATE"
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0):
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, schema: str | None = None):
         self.url = url
         self.connect_timeout = connect_timeout
+        self.schema = schema
         super().__init__()
         psycopg = _psycopg()
         try:
             with self._connection() as conn:
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    if schema is not None:
+                        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                            psycopg.sql.Identifier(schema)))
                     self._create_schema(conn)
         except psycopg.Error as exc:
             raise DatabaseError(f"index database {self._safe_url()}: {exc}") from exc
 
     def __repr__(self) -> str:
-        return f"PostgresDatabase({self._safe_url()!r})"
+        return f"{type(self).__name__}({self._safe_url()!r})"
 
     def _safe_url(self) -> str:
         """The URL without its password, for messages."""
@@ -74,6 +80,8 @@ class PostgresDatabase(QueryDatabase):
         psycopg = _psycopg()
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
+            if self.schema is not None:
+                conn.execute(psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(self.schema)))
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot connect to the index database {self._safe_url()}: {exc}") from exc
         return conn
@@ -108,3 +116,11 @@ class PostgresDatabase(QueryDatabase):
 
     def _wrap_error(self, exc: Exception) -> Exception:
         return DatabaseError(f"index database {self._safe_url()}: {exc}")
+
+
+class PostgresDatabase(PostgresBackend, QueryDatabase):
+    """Query database in the PostgreSQL database at ``url`` (``postgresql://user@host/db``, or
+    any libpq connection string); the schema is created when missing.
+
+    ``connect_timeout`` bounds each connection attempt, in seconds.
+    """

@@ -8,6 +8,7 @@ read.  Whatever it does not handle itself (deflated or unusual encodings) it lea
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import time
@@ -190,6 +191,45 @@ def _skip_undefined(r: _Reader, pos: int, implicit: bool, e: str, depth: int = 0
                 pos = vpos + length
 
 
+_EXPLICIT_LE_HEADER = struct.Struct("<HH2sH").unpack_from
+_IMPLICIT_LE_HEADER = struct.Struct("<HHI").unpack_from
+_UINT32_LE = struct.Struct("<I").unpack_from
+_RECORDED = frozenset(_WANTED) | {SPECIFIC_CHARACTER_SET}
+
+
+def _scan_plain(buf: bytes, pos: int, implicit: bool, raw: dict) -> int:
+    """Walk the ordinary elements of a little endian dataset that lie wholly in ``buf`` from
+    ``pos``, recording the wanted ones in ``raw`` as the general loop of :func:`_fast_record`
+    would; returns the offset of the first element left to that loop (one whose header or wanted
+    value is not in ``buf``, of undefined length, an item tag, past the last wanted tag, or
+    with an invalid VR)."""
+    end = len(buf)
+    while pos + 12 <= end:
+        if implicit:
+            g, el, length = _IMPLICIT_LE_HEADER(buf, pos)
+            vr = None
+            vpos = pos + 8
+        else:
+            g, el, vr, length = _EXPLICIT_LE_HEADER(buf, pos)
+            if vr in _LONG_VRS:
+                length = _UINT32_LE(buf, pos + 8)[0]
+                vpos = pos + 12
+            elif 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90:
+                vpos = pos + 8
+            else:
+                return pos
+        tag = (g << 16) | el
+        if g == 0xFFFE or tag > _LAST_TAG or tag == 0x7FE00010 or length == _UNDEFINED:
+            return pos
+        if tag in _RECORDED:
+            if vpos + length > end:
+                return pos
+            vr = vr.decode("ascii") if vr is not None and vr != b"UN" else _WANTED_VR.get(tag, "CS")
+            raw[tag] = (buf[vpos:vpos + length], vr)
+        pos = vpos + length
+    return pos
+
+
 def _decode(raw: bytes, vr: str, encodings: list[str]) -> str:
     if vr == "UI":
         return raw.decode("ascii", "replace").strip(" \x00")
@@ -206,6 +246,18 @@ def _decode(raw: bytes, vr: str, encodings: list[str]) -> str:
             else:
                 values.append(decode_bytes(part, encodings, {0x5C}))
     return "\\".join(values).strip(" \x00")
+
+
+@functools.lru_cache(maxsize=64)
+def _python_encodings(charset: str) -> tuple[str, ...]:
+    """Python codecs of a Specific Character Set value (ISO 8859-1 for unknown terms, as pydicom)."""
+    terms = [t.strip() for t in charset.split("\\")]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown terms: pydicom falls back to ISO 8859-1
+            return tuple(convert_encodings(terms))
+    except Exception:  # noqa: BLE001 - (pydicom raises instead when so configured)
+        return ("iso8859",)
 
 
 def _fast_record(path: str) -> InstanceRecord:
@@ -244,7 +296,12 @@ def _fast_record(path: str) -> InstanceRecord:
         else:
             implicit, e = False, "<"
         raw: dict[int, tuple[bytes, str]] = {}
-        while r.need(pos + 8):
+        little = e == "<"
+        while True:
+            if little:
+                pos = _scan_plain(r.buf, pos, implicit, raw)
+            if not r.need(pos + 8):
+                break
             tag, vr, length, vpos = _header(r, pos, implicit, e)
             if tag > _LAST_TAG or tag == 0x7FE00010:
                 break
@@ -263,13 +320,7 @@ def _fast_record(path: str) -> InstanceRecord:
     encodings = ["iso8859"]
     if SPECIFIC_CHARACTER_SET in raw:
         charset = raw[SPECIFIC_CHARACTER_SET][0].decode("ascii", "replace").strip(" \x00")
-        terms = [t.strip() for t in charset.split("\\")]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # unknown terms: pydicom falls back to ISO 8859-1
-                encodings = convert_encodings(terms)
-        except Exception:  # noqa: BLE001 - (pydicom raises instead when so configured)
-            encodings = ["iso8859"]
+        encodings = list(_python_encodings(charset))
     attrs = {}
     for tag, (value, vr) in raw.items():
         key = _WANTED.get(tag)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
@@ -19,8 +20,11 @@ from . import dimse, pdu as P
 
 log = logging.getLogger("pydcmkit.net")
 
-#: Upper bound on a command set (PS3.7 commands are a few hundred bytes).
-MAX_COMMAND_LENGTH = 1 << 16
+#: Default upper bound on a command set: PS3.7 commands are a few hundred bytes.
+MAX_COMMAND_LENGTH = 64 << 10
+#: The bound dgate's server and client use: ConQuest's remote commands carry an uploaded file (or
+#: a long answer) in the command set (``--addlocalfile:``, (9999,0402)/(0401), dgate.md §6.2).
+LARGE_COMMAND_LENGTH = 64 << 20
 #: Default upper bound on a dataset read into memory (C-FIND identifiers and the like).
 MAX_IN_MEMORY_DATASET = 64 << 20
 #: Chunk size used when streaming datasets.
@@ -84,6 +88,7 @@ class Association:
                  dimse_timeout: float | None = None, max_send_pdu: int | None = None,
                  rfile: BinaryIO | None = None, request=None, accept=None):
         self.sock = sock
+        self.max_command_length = MAX_COMMAND_LENGTH  # dgate raises it (LARGE_COMMAND_LENGTH)
         self.rfile = rfile or sock.makefile("rb", buffering=256 * 1024)
         self.contexts = contexts
         self.peer_max_pdu = peer_max_pdu
@@ -199,7 +204,7 @@ class Association:
                     self._protocol_error(f"command on unknown presentation context {ctx_id}")
             elif ctx_id != ctx_first:
                 self._protocol_error("command fragments on different presentation contexts")
-            if len(buf) + length > MAX_COMMAND_LENGTH:
+            if len(buf) + length > self.max_command_length:
                 self._protocol_error("command set too long")
             buf += self._read_exact(length)
             if control & 0x02:
@@ -429,15 +434,37 @@ def ssl_want_read_errors():
     return ssl.SSLWantReadError
 
 
-def read_pdu(rfile: BinaryIO, max_length: int = P.MAX_ASSOCIATION_PDU) -> tuple[int, bytes]:
-    """Read one whole PDU (header included) during association negotiation."""
-    header = rfile.read(6)
+def read_pdu(rfile: BinaryIO, max_length: int = P.MAX_ASSOCIATION_PDU, *, sock: socket.socket | None = None,
+             timeout: float | None = None) -> tuple[int, bytes]:
+    """Read one whole PDU (header included) during association negotiation.
+
+    With ``sock`` (the socket under ``rfile``) and ``timeout``, the whole PDU must arrive within
+    ``timeout`` seconds, not each read of it: the ACSE timeout is one timer (PS3.8 §9.1.5, ARTIM),
+    so a peer trickling a byte at a time cannot hold the connection; raises ``socket.timeout``.
+    """
+    read = rfile.read
+    if sock is not None and timeout is not None:
+        deadline = time.monotonic() + timeout
+
+        def read(n: int) -> bytes:
+            buf = bytearray()
+            while len(buf) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise socket.timeout("ACSE timeout")
+                sock.settimeout(remaining)
+                chunk = rfile.read1(n - len(buf))
+                if not chunk:
+                    break
+                buf += chunk
+            return bytes(buf)
+    header = read(6)
     if len(header) < 6:
         raise AssociationAborted("peer closed the connection during association negotiation")
     length = struct.unpack(">I", header[2:6])[0]
     if length > max_length:
         raise ProtocolError(f"{P.PDU_NAMES.get(header[0], 'PDU')} claims {length} bytes (limit {max_length})")
-    body = rfile.read(length)
+    body = read(length)
     if len(body) < length:
         raise AssociationAborted("peer closed the connection during association negotiation")
     return header[0], header + body

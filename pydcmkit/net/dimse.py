@@ -4,11 +4,16 @@ A command set (PS3.7 §6.3, §9.3, §E) is a group-0000 dataset always encoded i
 Endian, whatever the presentation context's transfer syntax.  Only the handful of elements of
 PS3.7 Annex E occur, so a tiny table-driven codec replaces pydicom on the hot path of every
 C-STORE.
+
+Private elements (odd groups) are not part of PS3.7, but ConQuest's remote commands travel as
+group-9999 elements inside the command set of a C-ECHO (dgate.md §6); they are kept as raw bytes
+in :attr:`Command.private` and can be written with ``encode_command(private=...)``.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Command Field values (PS3.7 §E.1)
@@ -61,9 +66,14 @@ class CommandError(ValueError):
 
 @dataclass
 class Command:
-    """A decoded DIMSE command set: keyword -> Python value (str for UI/AE/LO, int for US/UL)."""
+    """A decoded DIMSE command set: keyword -> Python value (str for UI/AE/LO, int for US/UL).
+
+    ``private`` holds the elements of private (odd) groups found in the command set, tag ->
+    raw value bytes (padding included), in the order received.
+    """
 
     fields: dict[str, object] = field(default_factory=dict)
+    private: dict[int, bytes] = field(default_factory=dict)
 
     def __getattr__(self, name: str):
         try:
@@ -99,11 +109,16 @@ def _encode_value(vr: str, value) -> bytes:
     return raw + b" " if len(raw) % 2 else raw
 
 
-def encode_command(**fields) -> bytes:
+def encode_command(*, private: Mapping[int, bytes] | None = None, **fields) -> bytes:
     """Encode a command set in Implicit VR Little Endian, with its CommandGroupLength first.
 
     Elements are written in ascending tag order as PS3.5 §7.1 requires.  Unknown keywords
     raise ``KeyError`` (a programming error, never peer input).
+
+    ``private`` maps tags of private (odd) groups to their already padded, even-length values;
+    they follow group 0000 in ascending tag order, without a group length of their own, and the
+    CommandGroupLength counts group 0000 only (ConQuest's layout, dgate.md §6.2).  An even group
+    or an odd-length value raises ``ValueError``.
     """
     body = []
     for tag in sorted(_TAG_BY_KEYWORD[k] for k, v in fields.items() if v is not None):
@@ -111,28 +126,42 @@ def encode_command(**fields) -> bytes:
         value = _encode_value(vr, fields[kw])
         body.append(struct.pack("<HHI", 0x0000, tag & 0xFFFF, len(value)) + value)
     payload = b"".join(body)
-    return struct.pack("<HHII", 0, 0, 4, len(payload)) + payload
+    tail = []
+    for tag in sorted(private or ()):
+        value = bytes(private[tag])
+        if not (tag >> 16) & 1:
+            raise ValueError(f"({tag >> 16:04x},{tag & 0xFFFF:04x}) is not a private element")
+        if len(value) % 2:
+            raise ValueError(f"private element ({tag >> 16:04x},{tag & 0xFFFF:04x}) has odd length {len(value)}")
+        tail.append(struct.pack("<HHI", tag >> 16, tag & 0xFFFF, len(value)) + value)
+    return struct.pack("<HHII", 0, 0, 4, len(payload)) + payload + b"".join(tail)
 
 
 def decode_command(data: bytes | bytearray | memoryview) -> Command:
     """Decode an Implicit VR Little Endian group-0000 command set.
 
-    Elements not in PS3.7 Annex E are skipped.  A truncated element or an element outside group
-    0000 raises :class:`CommandError`.
+    Elements not in PS3.7 Annex E are skipped; elements of private (odd) groups are kept raw in
+    :attr:`Command.private`.  A truncated element or an element of another even group raises
+    :class:`CommandError`.
     """
     mv = memoryview(data)
     n = len(mv)
     pos = 0
     out: dict[str, object] = {}
+    private: dict[int, bytes] = {}
     while pos < n:
         if pos + 8 > n:
             raise CommandError("truncated command element header")
         group, elem, length = struct.unpack_from("<HHI", mv, pos)
         pos += 8
-        if group != 0x0000:
+        if group != 0x0000 and not group & 1:
             raise CommandError(f"element ({group:04x},{elem:04x}) is not a command element")
         if pos + length > n:
-            raise CommandError(f"command element (0000,{elem:04x}) length {length} exceeds the command set")
+            raise CommandError(f"command element ({group:04x},{elem:04x}) length {length} exceeds the command set")
+        if group != 0x0000:
+            private[(group << 16) | elem] = bytes(mv[pos:pos + length])
+            pos += length
+            continue
         spec = _COMMAND_ELEMENTS.get(elem)
         if spec is not None:
             kw, vr = spec
@@ -152,7 +181,7 @@ def decode_command(data: bytes | bytearray | memoryview) -> Command:
         pos += length
     if "CommandField" not in out:
         raise CommandError("command set without CommandField")
-    return Command(out)
+    return Command(out, private)
 
 
 # ---------------------------------------------------------------------------------------------

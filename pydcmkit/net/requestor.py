@@ -28,6 +28,12 @@ class AssociationRejected(Exception):
 
 @dataclass(frozen=True)
 class RequestorSettings:
+    """Parameters of an A-ASSOCIATE-RQ we send.
+
+    ``implementation_class_uid`` / ``implementation_version_name``: ``None`` announces
+    pydcmkit's own (a ConQuest ``dgate`` client announces ConQuest's, dgate.md §6.1).
+    """
+
     calling_ae: str = "DCMSEND"
     called_ae: str = "ANY-SCP"
     max_pdu: int = 16384
@@ -39,6 +45,8 @@ class RequestorSettings:
     server_hostname: str | None = None
     roles: dict = field(default_factory=dict)
     extended_negotiation: dict = field(default_factory=dict)
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
 
 
 def open_connection(host: str, port: int, settings: RequestorSettings) -> socket.socket:
@@ -71,9 +79,15 @@ def request_association(host: str, port: int, contexts: list[P.ProposedContext],
     A-ASSOCIATE-AC (with all results) is returned too.
     """
     sock = open_connection(host, port, settings)
+    implementation = {}
+    if settings.implementation_class_uid is not None:
+        implementation["implementation_class_uid"] = settings.implementation_class_uid
+    if settings.implementation_version_name is not None:
+        implementation["implementation_version_name"] = settings.implementation_version_name
     rq = P.AssociateRequest(calling_ae=settings.calling_ae, called_ae=settings.called_ae,
                             contexts=tuple(contexts), max_pdu=settings.max_pdu,
-                            roles=settings.roles, extended_negotiation=settings.extended_negotiation)
+                            roles=settings.roles, extended_negotiation=settings.extended_negotiation,
+                            **implementation)
     rfile = sock.makefile("rb", buffering=256 * 1024)
     try:
         sock.settimeout(settings.acse_timeout)

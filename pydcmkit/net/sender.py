@@ -106,6 +106,13 @@ class SenderSettings:
     multi_associations: bool = True
     parallel: int = 1
     verbose_pc: bool = False
+    # (SOP class, instance transfer syntax) -> transfer syntaxes to propose, or None for no context;
+    # replaces dcmsend's rule (dcmqrscp's -x... options and out-profile for C-MOVE sub-associations)
+    proposal: Callable[[str, str], list[str] | None] | None = None
+    # (instance, accepted transfer syntax) -> its data set encoded in that syntax, for accepted
+    # syntaxes the sender cannot produce itself (it only decodes); raises when it cannot either.
+    # dgate codes JPEG after negotiation: the accepted syntax decides the code (dgate.md §9)
+    encoder: Callable[[InputInstance, str], bytes] | None = None
 
 
 class SendError(ToolError):
@@ -220,7 +227,10 @@ def plan_association(entries: list[TransferEntry], settings: SenderSettings,
             entry.context_id = reuse.context_id
             assigned.append(entry)
             continue
-        proposal, msgs = proposal_for(inst.transfer_syntax_uid, settings.decompression, settings.illegal_proposal)
+        if settings.proposal is not None:
+            proposal, msgs = settings.proposal(inst.sop_class_uid, inst.transfer_syntax_uid), []
+        else:
+            proposal, msgs = proposal_for(inst.transfer_syntax_uid, settings.decompression, settings.illegal_proposal)
         for level, text in msgs:
             getattr(log, level)(text)
         if proposal is None:
@@ -439,10 +449,14 @@ class StorageSender:
             self.on_progress(entry)
 
     def _can_produce(self, source_ts: str, target_ts: str) -> bool:
-        return can_produce(source_ts, target_ts, self.settings.decompression)
+        return self.settings.encoder is not None or can_produce(source_ts, target_ts, self.settings.decompression)
 
     def _load(self, entry: TransferEntry, target_ts: str):
-        return load_dataset(entry.instance, target_ts, self.settings.deflate_level)
+        inst = entry.instance
+        if self.settings.encoder is not None and not can_produce(inst.transfer_syntax_uid, target_ts,
+                                                                 self.settings.decompression):
+            return self.settings.encoder(inst, target_ts), None
+        return load_dataset(inst, target_ts, self.settings.deflate_level)
 
 
 def can_produce(source_ts: str, target_ts: str, decompression: Decompression = Decompression.LOSSLESS) -> bool:
@@ -461,6 +475,31 @@ def can_produce(source_ts: str, target_ts: str, decompression: Decompression = D
     return False
 
 
+PREMATURE_END = "I/O suspension or premature end of stream"  # DCMTK's reason (EC_StreamNotifyClient)
+
+
+def _check_file_dataset(f, inst: InputInstance) -> None:
+    """Walk the element structure of a file that is about to be streamed unchanged: a truncated or
+    broken dataset is not sent (DCMTK fails to load it and exits 62 with ``cannot send SOP
+    instance: I/O suspension or premature end of stream``).  Raises OSError with that reason."""
+    import mmap
+
+    from ..storage.scan import DatasetStructureError, scan_dataset
+    ts = inst.transfer_syntax_uid
+    if tsinfo.is_deflated(ts):
+        return  # checked when inflated by the receiver
+    size = os.fstat(f.fileno()).st_size
+    if size <= inst.dataset_offset:
+        return  # an empty dataset is the receiver's to refuse
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        try:
+            scan_dataset(mm, inst.dataset_offset, implicit=(ts == tsinfo.IMPLICIT_LE),
+                         little_endian=(ts != tsinfo.EXPLICIT_BE))
+        except DatasetStructureError as exc:
+            log.error("%s: %s", inst.path, exc)
+            raise OSError(0, PREMATURE_END) from None
+
+
 def load_dataset(inst: InputInstance, target_ts: str, deflate_level: int = 6):
     """The dataset of ``inst`` for sending in ``target_ts``: ``(None, (file, length))`` to stream it
     from disk unchanged, or ``(bytes, None)`` after conversion."""
@@ -472,6 +511,11 @@ def load_dataset(inst: InputInstance, target_ts: str, deflate_level: int = 6):
         inst.dataset_size = os.path.getsize(inst.path) - inst.dataset_offset
     if target_ts == inst.transfer_syntax_uid:
         f = open(inst.path, "rb")
+        try:
+            _check_file_dataset(f, inst)
+        except BaseException:
+            f.close()
+            raise
         f.seek(inst.dataset_offset)
         return None, (f, os.fstat(f.fileno()).st_size - inst.dataset_offset)
     from ..codec.conversion import encode_dataset, convert

@@ -12,9 +12,11 @@ answered, then closes the remaining (idle) associations.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -23,6 +25,9 @@ from .association import (AcceptedContext, Association, AssociationAborted, Asso
                           AssociationReleased, DimseTimeout, ProtocolError, read_pdu, set_nodelay)
 
 log = logging.getLogger("pydcmkit.net")
+
+#: connections beyond the association bound that a server still reads (see DicomServer._serve_loop)
+CONNECTION_ALLOWANCE = 64
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class ServerSettings:
     ssl_context: ssl.SSLContext | None = None
     verbose_pc: bool = False
     processes: int = 1
+    sequential: bool = False  # serve one association at a time in the accepting thread (dcmqrscp -s)
+    max_command_length: int | None = None  # bound on a command set (None: the library's 64 KiB)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Rejection:
     source: int
     reason: int
     log_text: str = ""
+    stop_server: bool = False  # stop serving after sending this rejection (dcmqrscp's shutdown SOP class)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class Acceptance:
 
 
 class Negotiator(Protocol):
+    """Decides A-ASSOCIATE-RQs.  Optional methods: ``screen(rq, peer) -> Rejection | None``, checks
+    made before the concurrency bound (access rules); ``ended(assoc)``, told when an accepted
+    association is over."""
+
     def negotiate(self, rq: P.AssociateRequest, peer: "PeerInfo") -> Acceptance | Rejection: ...
 
 
@@ -99,7 +111,11 @@ class DicomServer:
         self._active: dict[int, tuple[threading.Thread, dict]] = {}
         per_process = -(-max(1, settings.max_associations) // max(1, settings.processes))
         self._slots = threading.BoundedSemaphore(per_process)
+        #: connections served at once, associated or not: the association bound plus room for the
+        #: peers that are still negotiating or are to be rejected with "local limit exceeded"
+        self._connection_cap = per_process + CONNECTION_ALLOWANCE
         self._workers: list[int] = []
+        self._parent: int | None = None
         self.associations_served = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -136,6 +152,7 @@ class DicomServer:
         for _ in range(self.settings.processes):
             pid = os.fork()
             if pid == 0:  # worker: serve on the inherited socket, never return into the caller
+                self._parent = os.getppid()
                 code = 0
                 try:
                     self._serve_loop()
@@ -177,9 +194,23 @@ class DicomServer:
                     if self._stopping.is_set():
                         break
                     raise
+                with self._lock:
+                    open_connections = len(self._active)
+                if open_connections >= self._connection_cap:
+                    # a flood of connections that do not associate: each would hold a thread until
+                    # the ACSE timeout; beyond the bound they are closed at once
+                    log.warning("closing a connection from %s: %d connections are open", addr[0],
+                                open_connections)
+                    conn.close()
+                    continue
                 conn.settimeout(None)
                 set_nodelay(conn)
                 state = {"assoc": None}
+                if self.settings.sequential:
+                    with self._lock:
+                        self._active[id(threading.current_thread())] = (threading.current_thread(), state)
+                    self._serve_connection(conn, addr, state)
+                    continue
                 t = threading.Thread(target=self._serve_connection, args=(conn, addr, state),
                                      name=f"assoc-{addr[0]}:{addr[1]}", daemon=True)
                 with self._lock:
@@ -232,13 +263,39 @@ class DicomServer:
                 host = addr[0]
         return PeerInfo(addr[0], addr[1], host)
 
+    def _tls_handshake(self, conn: socket.socket) -> ssl.SSLSocket:
+        """The server side of the TLS handshake, all of it within the ACSE timeout (one deadline,
+        as for the association request: a peer trickling its ClientHello cannot hold the
+        connection).  Raises ``socket.timeout`` (an OSError) when the time is up."""
+        timeout = self.settings.acse_timeout
+        tls = self.settings.ssl_context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        tls.setblocking(False)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                wait = select.select
+                readable, writable = [tls], []
+            except ssl.SSLWantWriteError:
+                wait = select.select
+                readable, writable = [], [tls]
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                tls.close()
+                raise socket.timeout("TLS handshake not complete within the ACSE timeout")
+            wait(readable, writable, [], remaining)
+        tls.setblocking(True)
+        tls.settimeout(timeout)
+        return tls
+
     def _serve_connection(self, conn: socket.socket, addr, state: dict) -> None:
         slot = self._slots.acquire(blocking=False)
         try:
             if self.settings.ssl_context is not None:
                 try:
-                    conn.settimeout(self.settings.acse_timeout)
-                    conn = self.settings.ssl_context.wrap_socket(conn, server_side=True)
+                    conn = self._tls_handshake(conn)
                 except (ssl.SSLError, OSError) as exc:
                     log.error("TLS handshake with %s failed: %s", addr[0], exc)
                     conn.close()
@@ -248,7 +305,17 @@ class DicomServer:
                 return
             state["assoc"] = assoc
             self.associations_served += 1
-            self._serve_association(assoc)
+            try:
+                self._serve_association(assoc)
+            finally:
+                try:
+                    ended = getattr(self.negotiator, "ended", None)
+                    if ended is not None:
+                        ended(assoc)
+                finally:
+                    # a peer that closed its side leaves our socket open; the accept loop still
+                    # references it until the next connection, so close it here (no-op if closed)
+                    assoc.abort()
         except Exception:  # never let one connection take the server down
             log.exception("unexpected error while serving %s", addr[0])
             if state.get("assoc") is not None:
@@ -267,7 +334,7 @@ class DicomServer:
         rfile = conn.makefile("rb", buffering=256 * 1024)
         conn.settimeout(self.settings.acse_timeout)
         try:
-            pdu_type, data = read_pdu(rfile)
+            pdu_type, data = read_pdu(rfile, sock=conn, timeout=self.settings.acse_timeout)
         except socket.timeout:
             log.info("ACSE timeout: no A-ASSOCIATE-RQ from %s, closing connection", addr[0])
             conn.close()
@@ -296,6 +363,11 @@ class DicomServer:
             log.info("%s", dump_request(rq))
         else:
             log.debug("%s", dump_request(rq))
+        screen = getattr(self.negotiator, "screen", None)
+        decision = screen(rq, peer) if screen is not None else None
+        if decision is not None:
+            self._reject(conn, decision)
+            return None
         if over_limit or self._stopping.is_set():
             log.info("Refusing Association (too many associations)")
             self._send_close(conn, P.encode_associate_rj(P.RJ_TRANSIENT, P.RJ_SOURCE_PRESENTATION,
@@ -308,9 +380,7 @@ class DicomServer:
             return None
         decision = self.negotiator.negotiate(rq, peer)
         if isinstance(decision, Rejection):
-            if decision.log_text:
-                log.info("%s", decision.log_text)
-            self._send_close(conn, P.encode_associate_rj(decision.result, decision.source, decision.reason))
+            self._reject(conn, decision)
             return None
         ac = P.AssociateAccept(calling_ae=rq.calling_ae, called_ae=rq.called_ae, contexts=decision.contexts,
                                max_pdu=self.settings.max_pdu, roles=decision.roles,
@@ -336,12 +406,25 @@ class DicomServer:
                             called_ae=rq.called_ae, peer_address=(addr[0], addr[1]),
                             dimse_timeout=self.settings.dimse_timeout, rfile=rfile, request=rq, accept=ac)
         assoc.peer = peer
+        if self.settings.max_command_length:
+            assoc.max_command_length = self.settings.max_command_length
         log.info("Association Acknowledged (Max Send PDV: %d)", assoc.max_pdv)
         if self.settings.verbose_pc:
             log.info("%s", dump_accept(ac, proposed))
         else:
             log.debug("%s", dump_accept(ac, proposed))
         return assoc
+
+    def _reject(self, conn: socket.socket, decision: Rejection) -> None:
+        if decision.log_text:
+            log.info("%s", decision.log_text)
+        self._send_close(conn, P.encode_associate_rj(decision.result, decision.source, decision.reason))
+        if decision.stop_server:
+            self._stopping.set()
+            if self._parent is not None:  # a worker: the main process stops the other workers
+                import os
+                import signal
+                os.kill(self._parent, signal.SIGTERM)
 
     @staticmethod
     def _send_close(conn: socket.socket, data: bytes) -> None:

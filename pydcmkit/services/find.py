@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 
 from ..net import dimse
-from ..net.association import AcceptedContext, Association
-from .qr import decode_identifier, encode_identifier, read_cancel
+from ..net.association import AcceptedContext, Association, AssociationError
+from .qr import decode_identifier, encode_response, read_cancel
 
 log = logging.getLogger("pydcmkit.find")
 
@@ -22,11 +22,15 @@ log = logging.getLogger("pydcmkit.find")
 @dataclass(frozen=True)
 class FindSettings:
     """``keys``: :class:`pydcmkit.db.KeySet`; ``strict``: dcmqrscp ``-XF``; ``retrieve_ae_title``
-    fills (0008,0054) Retrieve AE Title of the responses."""
+    fills (0008,0054) Retrieve AE Title of the responses (None: the called AE title);
+    ``charsets``/``unencodable``: the response character set rule of
+    :meth:`pydcmkit.db.QueryDatabase.find`."""
 
     keys: object = None
     strict: bool = False
     retrieve_ae_title: str | None = None
+    charsets: object = None
+    unencodable: str = "utf8"
 
 
 class FindSCP:
@@ -36,8 +40,21 @@ class FindSCP:
         self.db = db
         self.settings = settings or FindSettings()
 
+    def search(self, assoc: Association, ctx: AcceptedContext, identifier):
+        """The response identifiers (an iterator of elements or datasets) for a decoded request;
+        raises ``QueryError`` to answer its status.  Subclasses serve other databases."""
+        from ..db import InformationModel, KeySet
+        model = InformationModel.from_sop_class(ctx.abstract_syntax)
+        s = self.settings
+        return self.db.find(model, identifier, keys=s.keys or KeySet.DCMTK, strict=s.strict,
+                            retrieve_ae_title=s.retrieve_ae_title or assoc.called_ae,
+                            charsets=s.charsets, unencodable=s.unencodable, as_elements=True)
+
+    def encode(self, row, transfer_syntax: str) -> bytes:
+        return encode_response(row, transfer_syntax)
+
     def handle(self, assoc: Association, ctx: AcceptedContext, command: dimse.Command) -> None:
-        from ..db import InformationModel, KeySet, QueryError
+        from ..db import QueryError
         msg_id = command.get("MessageID", 0)
         sop_class = command.get("AffectedSOPClassUID") or ctx.abstract_syntax
         log.info("Received Find SCP Request (MsgID %d)", msg_id)
@@ -53,16 +70,19 @@ class FindSCP:
 
         try:
             identifier = decode_identifier(data, ctx.transfer_syntax)
-            model = InformationModel.from_sop_class(ctx.abstract_syntax)
-            rows = self.db.find(model, identifier, keys=self.settings.keys or KeySet.DCMTK,
-                                strict=self.settings.strict, retrieve_ae_title=self.settings.retrieve_ae_title)
+        except Exception as exc:  # an identifier that cannot even be decoded
+            log.error("Find SCP: cannot decode the identifier: %s", exc)
+            respond(dimse.UNABLE_TO_PROCESS, comment="cannot decode identifier")
+            return
+        try:
+            rows = self.search(assoc, ctx, identifier)
         except QueryError as exc:
             log.error("Find SCP: %s", exc.message)
             respond(exc.status, comment=exc.message[:64])
             return
-        except Exception as exc:  # an identifier that cannot even be decoded
-            log.error("Find SCP: cannot decode the identifier: %s", exc)
-            respond(dimse.UNABLE_TO_PROCESS, comment="cannot decode identifier")
+        except Exception as exc:  # the database failed
+            log.error("Find SCP: %s", exc)
+            respond(dimse.UNABLE_TO_PROCESS, comment=str(exc)[:64])
             return
         count = 0
         try:
@@ -71,8 +91,14 @@ class FindSCP:
                     log.info("Find SCP: cancelled after %d responses", count)
                     respond(dimse.CANCEL)
                     return
-                respond(dimse.PENDING, encode_identifier(row, ctx.transfer_syntax))
+                respond(dimse.PENDING, self.encode(row, ctx.transfer_syntax))
                 count += 1
+        except AssociationError:
+            raise
+        except Exception as exc:  # the database failed while streaming
+            log.error("Find SCP: %s", exc)
+            respond(dimse.UNABLE_TO_PROCESS, comment=str(exc)[:64])
+            return
         finally:
             close = getattr(rows, "close", None)
             if close is not None:

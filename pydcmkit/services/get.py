@@ -6,11 +6,14 @@ D.3.3.4).  An instance whose SOP class has no such context, or whose transfer sy
 produced, counts as a failed sub-operation.  Pending responses carry the counts; a C-CANCEL-RQ
 (which may arrive between a C-STORE-RQ and its response) ends the sub-operations with status
 Cancel.  Final status: Success, 0xB000 with failures or warnings, 0xA702 when none succeeded.
+An optional ``prepare`` hook turns each stored file into the file to send (dgate decompresses).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from typing import Callable
 
 from ..net import dimse
 from ..net.association import AcceptedContext, Association, ProtocolError
@@ -20,16 +23,20 @@ log = logging.getLogger("pydcmkit.get")
 
 
 class GetSCP:
-    """C-GET handler: ``handle(assoc, context, command)``; ``keys``/``strict`` as for C-MOVE."""
+    """C-GET handler: ``handle(assoc, context, command)``; ``keys``/``strict`` as for C-MOVE;
+    ``prepare``: (stored path, C-GET association) -> the file to send (a copy other than the
+    stored path is removed after its sub-operation)."""
 
-    def __init__(self, db, keys=None, strict: bool = False):
+    def __init__(self, db, keys=None, strict: bool = False,
+                 prepare: Callable[[str, Association], str] | None = None):
         self.db = db
         self.keys = keys
         self.strict = strict
+        self.prepare = prepare
 
     def handle(self, assoc: Association, ctx: AcceptedContext, command: dimse.Command) -> None:
         from ..net.sender import can_produce, load_dataset
-        from ..storage.inputs import InputError, read_instance
+        from ..storage.inputs import InputError, ReadMode, read_instance
         from .. import uids
 
         msg_id = command.get("MessageID", 0)
@@ -50,10 +57,16 @@ class GetSCP:
                 if cancelled:
                     break
             status = None
+            path = f.path
             try:
-                inst = read_instance(f.path)
+                if self.prepare is not None:
+                    path = self.prepare(f.path, assoc)
+                inst = read_instance(path, ReadMode.AUTO)
             except InputError as exc:
-                log.error("Get SCP: cannot read %s: %s", f.path, exc.reason)
+                log.error("Get SCP: cannot read %s: %s", path, exc.reason)
+                inst = None
+            except Exception as exc:  # noqa: BLE001 - a file the prepare hook cannot convert
+                log.error("Get SCP: cannot prepare %s: %s", f.path, exc)
                 inst = None
             store_ctx = None
             if inst is not None:
@@ -67,8 +80,15 @@ class GetSCP:
                     log.error("Get SCP: no presentation context with SCP role for %s / %s",
                               uids.sop_class_name(inst.sop_class_uid) or inst.sop_class_uid,
                               uids.ts_long_name(inst.transfer_syntax_uid))
-            if store_ctx is not None:
-                status, cancelled = self._store(assoc, store_ctx, inst, msg_id, load_dataset)
+            try:
+                if store_ctx is not None:
+                    status, cancelled = self._store(assoc, store_ctx, inst, msg_id, load_dataset)
+            finally:
+                if path != f.path:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
             if status == dimse.SUCCESS:
                 completed += 1
             elif status is not None and dimse.status_class(status) == "WARNING":

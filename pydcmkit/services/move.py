@@ -13,6 +13,7 @@ destination refused or could not be reached.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,13 +28,20 @@ Destination = tuple[str, int]  # host, port
 
 @dataclass(frozen=True)
 class MoveSettings:
-    """``destinations``: AE title -> (host, port) or None; ``keys``/``strict`` as for C-FIND
-    (``-XM``); ``requestor``: base settings of the sub-associations (timeouts, PDU size)."""
+    """``destinations``: (AE title, the C-MOVE association) -> (host, port) or None (unknown or not
+    allowed: 0xA801); ``keys``/``strict`` as for C-FIND (``-XM``); ``sender``: base settings of
+    the sub-associations (timeouts, PDU size, proposed transfer syntaxes)."""
 
-    destinations: Callable[[str], Destination | None]
+    destinations: Callable[[str, Association], Destination | None]
     keys: object = None
     strict: bool = False
-    requestor: object = None
+    sender: object = None
+    # the status for an unknown destination (ConQuest answers 0xC003) and a hook that turns a
+    # stored file into the file to send, (path, C-MOVE association, destination AE) -> path
+    # (a prepared copy other than ``path`` is removed after the move)
+    unknown_destination_status: int = dimse.REFUSED_MOVE_DESTINATION_UNKNOWN
+    prepare: Callable[[str, Association, str], str] | None = None
+    calling_ae: str | None = None  # of the sub-associations (default: the called AE of the C-MOVE)
 
 
 class MoveSCP:
@@ -44,11 +52,7 @@ class MoveSCP:
         self.settings = settings
 
     def handle(self, assoc: Association, ctx: AcceptedContext, command: dimse.Command) -> None:
-        from dataclasses import replace
-
-        from ..net.requestor import RequestorSettings
-        from ..net.sender import Outcome, SenderSettings, StorageSender
-        from ..storage.inputs import InputError, read_instance
+        from ..storage.inputs import InputError, ReadMode, read_instance
 
         msg_id = command.get("MessageID", 0)
         dest_ae = (command.get("MoveDestination") or "").strip()
@@ -58,28 +62,50 @@ class MoveSCP:
         files = select_for_retrieve(self.db, ctx, data, self.settings.keys, self.settings.strict, respond, log, "Move")
         if files is None:
             return
-        destination = self.settings.destinations(dest_ae) if dest_ae else None
+        destination = self.settings.destinations(dest_ae, assoc) if dest_ae else None
         if destination is None:
             log.error("Move SCP: unknown move destination %r", dest_ae)
-            respond(dimse.REFUSED_MOVE_DESTINATION_UNKNOWN)
+            respond(self.settings.unknown_destination_status)
             return
         if not files:
             respond(dimse.SUCCESS, completed=0)
             return
-        instances, failed = [], 0
-        for f in files:
-            try:
-                instances.append(read_instance(f.path))
-            except InputError as exc:
-                log.error("Move SCP: cannot read %s: %s", f.path, exc.reason)
-                failed += 1
-        total = len(files)
+        instances, failed, prepared = [], 0, []
+        try:
+            for f in files:
+                path = f.path
+                try:
+                    if self.settings.prepare is not None:
+                        path = self.settings.prepare(f.path, assoc, dest_ae)
+                        if path != f.path:
+                            prepared.append(path)
+                    instances.append(read_instance(path, ReadMode.AUTO))
+                except InputError as exc:
+                    log.error("Move SCP: cannot read %s: %s", path, exc.reason)
+                    failed += 1
+                except Exception as exc:  # noqa: BLE001 - a file the prepare hook cannot convert
+                    log.error("Move SCP: cannot prepare %s: %s", f.path, exc)
+                    failed += 1
+            self._send(assoc, ctx, msg_id, dest_ae, destination, instances, failed, len(files), respond)
+        finally:
+            for path in prepared:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    def _send(self, assoc, ctx, msg_id, dest_ae, destination, instances, failed, total, respond) -> None:
+        from dataclasses import replace
+
+        from ..net.requestor import RequestorSettings
+        from ..net.sender import Outcome, SenderSettings, StorageSender
         counts = {"completed": 0, "failed": failed, "warning": 0}
         cancelled = []
 
-        base = self.settings.requestor or RequestorSettings()
-        requestor = replace(base, calling_ae=assoc.called_ae, called_ae=dest_ae)
-        sender = StorageSender(SenderSettings(destination[0], destination[1], requestor, halt_on_error=False))
+        base = self.settings.sender or SenderSettings("", 0, RequestorSettings(), halt_on_error=False)
+        requestor = replace(base.requestor, calling_ae=self.settings.calling_ae or assoc.called_ae, called_ae=dest_ae)
+        sender = StorageSender(replace(base, host=destination[0], port=destination[1], requestor=requestor,
+                                       halt_on_error=False))
 
         def progress(entry):
             if entry.outcome is Outcome.SENT and entry.status == 0:

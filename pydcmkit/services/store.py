@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..net import dimse
 from ..net.association import AcceptedContext, Association, AssociationError
+from ..storage.encoding import EncodingError, WriteEncoding, reencode
 from ..storage.naming import FileNamer, StorageLayout, ensure_inside
 from ..storage.scan import DatasetStructureError, scan_dataset
 from ..storage.writer import AtomicFile, describe_os_error, file_meta_bytes
@@ -44,6 +45,7 @@ class StoreSettings:
     layout: StorageLayout = field(default_factory=StorageLayout)
     mode: StorageMode = StorageMode.NORMAL
     durable: bool = True
+    encoding: WriteEncoding = WriteEncoding()  # normal mode only; the default writes the bytes received
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,17 @@ class StorageSCP:
                     sop_class = _ui(values.get(TAG_SOP_CLASS))
                 if not sop_inst:
                     sop_inst = _ui(values.get(TAG_SOP_INSTANCE))
-            status = self._publish(assoc, out, sop_class, sop_inst, ts, series_date, len(meta))
+            meta_len = len(meta)
+            if not bit_preserving and not self.settings.encoding.is_default:
+                try:
+                    out, ts, meta_len = self._reencode(out, meta_len, ts, sop_class, sop_inst)
+                except DatasetStructureError as exc:
+                    log.error("cannot store received object: invalid dataset: %s", exc)
+                    return dimse.CANNOT_UNDERSTAND
+                except EncodingError as exc:
+                    log.error("cannot store received object: %s", exc)
+                    return dimse.REFUSED_OUT_OF_RESOURCES
+            status = self._publish(assoc, out, sop_class, sop_inst, ts, series_date, meta_len)
             return status
         except OSError as exc:
             log.error("cannot store received object: %s: %s", out.temp_path, describe_os_error(exc))
@@ -189,6 +201,22 @@ class StorageSCP:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 return scan_dataset(mm, offset, implicit=(ts == IMPLICIT_LE),
                                     little_endian=(ts != EXPLICIT_BE), wanted=wanted)
+
+    def _reencode(self, received: AtomicFile, offset: int, ts: str, sop_class: str,
+                  sop_inst: str) -> tuple[AtomicFile, str, int]:
+        """Write the received data set again, as ``settings.encoding`` says, into a new file;
+        the received one is discarded either way."""
+        try:
+            written = self._open_temp()
+            try:
+                result = reencode(received.temp_path, offset, ts, self.settings.encoding, written,
+                                  sop_class_uid=sop_class, sop_instance_uid=sop_inst)
+            except BaseException:
+                written.discard()
+                raise
+        finally:
+            received.discard()
+        return written, result.transfer_syntax_uid, result.dataset_offset
 
     def _publish(self, assoc, out: AtomicFile, sop_class, sop_inst, ts, series_date, meta_len) -> int:
         layout = self.settings.layout

@@ -164,7 +164,11 @@ class AtomicFile:
                 staged = os.path.join(os.path.dirname(final_path) or ".",
                                       f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
                 _link_open_file(self._fd, staged)
-                os.replace(staged, final_path)
+                try:
+                    os.replace(staged, final_path)
+                except OSError:  # a name too long, a directory in the way: no staged name left behind
+                    os.unlink(staged)
+                    raise
             else:
                 _link_open_file(self._fd, final_path)  # EEXIST instead of replacing
             self._close()

@@ -1,4 +1,4 @@
-"""Run dcmsend/dcmrecv in-process (``main(argv, Environment)``) or as a subprocess, the same way."""
+"""Run dcmsend/dcmrecv/dcmqrscp in-process (``main(argv, Environment)``) or as a subprocess, the same way."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from pydcmkit.cli.app import Environment
 from tests.support import procs
-from tools import dcmrecv, dcmsend
+from tools import dcmqrscp, dcmrecv, dcmsend
 
-TOOLS = {"dcmsend": dcmsend, "dcmrecv": dcmrecv}
+TOOLS = {"dcmsend": dcmsend, "dcmrecv": dcmrecv, "dcmqrscp": dcmqrscp}
 MODES = ("in-process", "subprocess")
 
 

@@ -24,13 +24,17 @@ def _uid(value: str) -> bytes:
 
 
 def associate_rq(calling: str, called: str, contexts: list[tuple[int, str, list[str]]],
-                 max_pdu: int = 16384) -> bytes:
+                 max_pdu: int = 16384, implementation_uid: str | None = "1.2.826.0.1.3680043.10.999.77") -> bytes:
+    """An A-ASSOCIATE-RQ; ``implementation_uid=None`` leaves out the Implementation Class UID
+    sub-item (which PS3.7 D.3.3.2 requires)."""
     body = struct.pack(">HH", 1, 0) + called.encode().ljust(16) + calling.encode().ljust(16) + b"\x00" * 32
     body += _item(0x10, APPLICATION_CONTEXT)
     for ctx_id, abstract, tss in contexts:
         sub = _item(0x30, abstract.encode()) + b"".join(_item(0x40, ts.encode()) for ts in tss)
         body += _item(0x20, struct.pack(">BBBB", ctx_id, 0, 0, 0) + sub)
-    user = _item(0x51, struct.pack(">I", max_pdu)) + _item(0x52, b"1.2.826.0.1.3680043.10.999.77")
+    user = _item(0x51, struct.pack(">I", max_pdu))
+    if implementation_uid is not None:
+        user += _item(0x52, implementation_uid.encode())
     body += _item(0x50, user)
     return struct.pack(">BBI", 0x01, 0, len(body)) + body
 
@@ -98,8 +102,8 @@ class RawAssociation:
         pdu_type, _res, length = struct.unpack(">BBI", head)
         return pdu_type, self._recv_exact(length)
 
-    def associate(self, contexts, calling: str = "RAWSCU", called: str = "ANY-SCP") -> int:
-        self.sock.sendall(associate_rq(calling, called, contexts))
+    def associate(self, contexts, calling: str = "RAWSCU", called: str = "ANY-SCP", **rq_options) -> int:
+        self.sock.sendall(associate_rq(calling, called, contexts, **rq_options))
         pdu_type, body = self.read_pdu()
         self.answer = body
         if pdu_type == 0x02:

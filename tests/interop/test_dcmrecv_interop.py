@@ -643,8 +643,9 @@ def test_processes_serve_concurrent_senders_and_stop_together(work, servers):
     (work / "out").mkdir()
     groups = [make_instances(work / f"p{k}", 5, start=300 + 10 * k) for k in range(4)]
     srv = servers.ours(*MY_PROFILE, "-od", "out", "--processes", "2", "{port}")
-    workers = _worker_pids(srv.proc.pid)
-    assert len(workers) == 2
+    # the listening socket is open before the workers are forked: wait for them
+    workers = wait_until(lambda: len(_worker_pids(srv.proc.pid)) == 2 and _worker_pids(srv.proc.pid),
+                         what="two worker processes")
     assert _dcmsend_concurrently(work, srv.port, groups) == [0, 0, 0, 0]
     assert listing(work / "out") == sorted(f"CT.{header(p).SOPInstanceUID}" for g in groups for p in g)
     os.kill(srv.proc.pid, signal.SIGTERM)  # the main process only: it stops its workers

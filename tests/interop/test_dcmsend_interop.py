@@ -169,6 +169,28 @@ def test_s3_rejected_context_halts_with_62(work, dcmtk_recv):
     assert listing(work / "s2") == []
 
 
+def test_truncated_file_is_not_sent_exit_62_as_dcmtk(work, dcmtk_recv):
+    # a file cut inside its pixel data passes the input checks (its meta header is whole); DCMTK
+    # fails to load it at send time: "cannot send SOP instance: I/O suspension or premature end of
+    # stream", exit 62, and nothing partial goes to the peer
+    data = (work / "data" / "ct1.dcm").read_bytes()
+    (work / "trunc.dcm").write_bytes(data[:int(len(data) * 0.7)])
+    ours_run = send("127.0.0.1", dcmtk_recv.port, "trunc.dcm", cwd=work)
+    dcmtk_run = run([dcmtk("dcmsend"), "127.0.0.1", str(dcmtk_recv.port), "trunc.dcm"], cwd=work, TCP_NODELAY="1")
+    for r in (ours_run, dcmtk_run):  # DCMTK's reason is "Invalid stream" or the one below, by case
+        assert r.returncode == 62, r.stderr
+        assert lines(r.stderr)[-2].startswith("E: cannot send SOP instance from file: trunc.dcm: "), r.stderr
+        assert lines(r.stderr)[-1].startswith("F: cannot send SOP instance: "), r.stderr
+    assert lines(ours_run.stderr)[-2:] == [
+        "E: cannot send SOP instance from file: trunc.dcm: I/O suspension or premature end of stream",
+        "F: cannot send SOP instance: I/O suspension or premature end of stream"], ours_run.stderr
+    assert listing(work / "s2") == []
+    # with --no-halt the bad file is reported and the next one is sent
+    r = send("-nh", "127.0.0.1", dcmtk_recv.port, "trunc.dcm", "data/ct1.dcm", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert listing(work / "s2") == [f"CT.{CT1}"]
+
+
 REPORT_S3 = """\
 Detailed Report on the Transfer of Instances
 ============================================

@@ -36,7 +36,7 @@ def archive(work):
     (work / "dest").mkdir()
     dest = Server([dcmtk("storescp"), "-od", "dest", str(dest_port)], dest_port, work, TCP_NODELAY=1)
     table = {"DESTAE": ("127.0.0.1", dest_port), "GONE": ("127.0.0.1", free_port())}
-    handlers = {dimse.C_MOVE_RQ: MoveSCP(db, MoveSettings(destinations=table.get)).handle,
+    handlers = {dimse.C_MOVE_RQ: MoveSCP(db, MoveSettings(destinations=lambda ae, _assoc: table.get(ae))).handle,
                 dimse.C_FIND_RQ: FindSCP(db).handle}
     with serving(PROFILE, handlers, ae_title="QRSCP") as server:
         yield server

@@ -53,6 +53,22 @@ def env(**extra) -> dict:
     return e
 
 
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+    """Send ``sig`` to the process group of ``proc`` (started with ``start_new_session``), SIGKILL
+    after ``timeout``; the exit status."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    return proc.returncode
+
+
 class Server:
     """A server process started in ``cwd``; stopped (TERM, then KILL) by :meth:`stop`."""
 
@@ -71,18 +87,9 @@ class Server:
                 raise
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        status = stop_group(self.proc, sig, timeout)
         self._log.close()
-        return self.proc.returncode
+        return status
 
     @property
     def log(self) -> str:

@@ -312,3 +312,29 @@ def test_record_replace_keeps_other_fields(db):
     r = rec("9.4.1")
     db.add_instance(replace(r, is_new=False))
     assert db.lookup("9.4.1").is_new is False
+
+
+def _open_new_file(path, barrier, results):
+    barrier.wait(10)
+    try:
+        open_database(path).close()
+        results.put("ok")
+    except DatabaseError as exc:
+        results.put(str(exc))
+
+
+def test_processes_creating_the_same_new_file_at_once(tmp_path):
+    # switching a new file to WAL answers "database is locked" without waiting for the busy
+    # timeout; servers whose workers open a new area index at the same moment must not fail
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(15):
+        path = str(tmp_path / f"new{round_}.sqlite")
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_open_new_file, args=(path, barrier, results)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        failures += [r for r in (results.get(timeout=5) for _ in procs) if r != "ok"]
+    assert failures == []

@@ -63,3 +63,20 @@ def test_status_classes_follow_dcmsend_summary(status, klass, text):
     assert dimse.status_class(status) == klass
     if text:
         assert dimse.status_text(status) == text
+
+
+def test_private_elements_follow_group_0000_outside_its_group_length():
+    raw = dimse.encode_command(CommandField=dimse.C_ECHO_RQ, MessageID=1, CommandDataSetType=dimse.NO_DATASET,
+                               private={0x99990400: b"echo:X\x00\x00", 0x99990300: b"hi"})
+    group_length = struct.unpack_from("<I", raw, 8)[0]
+    assert raw[12 + group_length:] == (struct.pack("<HHI", 0x9999, 0x0300, 2) + b"hi"
+                                       + struct.pack("<HHI", 0x9999, 0x0400, 8) + b"echo:X\x00\x00")
+    cmd = dimse.decode_command(raw)
+    assert cmd.command_field == dimse.C_ECHO_RQ
+    assert cmd.private == {0x99990300: b"hi", 0x99990400: b"echo:X\x00\x00"}
+
+
+@pytest.mark.parametrize("private,match", [({0x00080018: b"12"}, "not a private"), ({0x99990400: b"abc"}, "odd")])
+def test_private_elements_must_be_odd_group_and_even_length(private, match):
+    with pytest.raises(ValueError, match=match):
+        dimse.encode_command(CommandField=dimse.C_ECHO_RQ, private=private)
