@@ -34,6 +34,10 @@ from pathlib import Path
 
 DCMTK_SEND = "/usr/bin/dcmsend"  # always by absolute path: PATH may hold pydcmkit's tools
 DCMTK_RECV = "/usr/bin/dcmrecv"
+JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57"  # what dgate's IncomingCompression j2 stores
+QR_AREA_AE = "BENCHQR"  # the storage area of the generated dcmqrscp.cfg (dcmsend -aec)
+DGATE_AE = "CONQUESTSRV1"  # MyACRNema of the generated dicom.ini (dcmsend -aec)
+GROUPS = ("large", "small", "shipped", "huge", "ingest")
 PROFILE_FILE = "/etc/dcmtk/storescp.cfg"
 PROFILE = "Default"
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +47,44 @@ MB = 1_000_000  # MB/s and RSS are reported in MB = 10^6 bytes
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
 MF_GRAY_WORD_SC = "1.2.840.10008.5.1.4.1.1.7.3"
+
+
+#: dcmqrscp.cfg of an ingest run: one RW storage area open to any peer.  The quota caps one
+#: study at 1 GiB (DCMTK's maximum), which bounds the large corpus at ~2000 images.
+QRSCP_CONFIG = """\
+NetworkTCPPort  = {port}
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+{area_ae}   {area}   RW  (10, 1024mb)   ANY
+AETable END
+"""
+
+#: dicom.ini of an ingest run (dgate.md §2.2): SQLite, one MAG device, FileNameSyntax 4.
+DGATE_INI = """\
+[sscscp]
+MicroPACS                = sscscp
+MyACRNema                = {ae}
+TCPPort                  = {port}
+SQLHost                  = localhost
+SQLServer                = {db}
+Username                 = dontcare
+Password                 = dontcare
+SqLite                   = 1
+MAGDevices               = 1
+MAGDevice0               = {mag0}
+FileNameSyntax           = 4
+IncomingCompression      = {incoming}
+DroppedFileCompression   = un
+ArchiveCompression       = as
+"""
 
 
 class BenchError(Exception):
@@ -354,12 +396,16 @@ def describe(path: Path) -> Corpus:
     return Corpus(path, len(files), sum(p.stat().st_size for p in files))
 
 
-def count_received(path: Path) -> tuple[int, int]:
-    """Regular, non-hidden files below ``path`` (pydcmkit's temporary files start with a dot)."""
+def count_received(path: Path, skip_dirs: tuple = (), skip_prefix: str | None = None) -> tuple[int, int]:
+    """Regular, non-hidden files below ``path`` (pydcmkit's temporary files start with a dot),
+    leaving out the directories ``skip_dirs`` (dgate's database) and names starting with
+    ``skip_prefix`` (dcmqrscp's index)."""
     n = size = 0
+    skip = {os.path.normpath(d) for d in skip_dirs}
     for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if os.path.normpath(os.path.join(dirpath, d)) not in skip]
         for fn in filenames:
-            if fn.startswith("."):
+            if fn.startswith(".") or (skip_prefix and fn.startswith(skip_prefix)):
                 continue
             try:
                 size += os.stat(os.path.join(dirpath, fn)).st_size
@@ -377,13 +423,18 @@ class Variant:
     key: str
     label: str                      # row label in the table
     sender: str                     # "dcmtk" | "py"
-    receiver: str                   # "dcmtk" | "py"
+    receiver: str                   # "dcmtk" | "py" (dcmrecv) | "py-dcmqrscp" | "py-dgate"
     send_args: tuple = ()
     recv_args: tuple = ()
     nagle: bool = False             # DCMTK as shipped (no TCP_NODELAY=1 in its environment)
     target_ratio: float | None = None
     target_rss_mb: float | None = None
     row: bool = True                # False: the reference, only shown in the DCMTK column
+    called_ae: str | None = None    # dcmsend -aec (dcmqrscp: the area's AE, dgate: MyACRNema)
+    incoming_compression: str = "as"  # dgate's IncomingCompression
+    expect_ts: str | None = None    # transfer syntax the received files must have (checked on one)
+    min_bytes_fraction: float | None = 0.95  # of the corpus bytes; None: stored compressed, not checked
+    target_vs_ours: float | None = None  # ingest groups: target ratio to our dcmrecv
     runs: list = field(default_factory=list)
 
 
@@ -395,10 +446,14 @@ class Group:
     variants: list[Variant]
     repeat: int
     send_timeout: float
+    ours: str | None = None  # ingest groups: the key of our dcmrecv (the second reference)
 
     @property
     def ref(self) -> Variant:
         return self.variants[0]
+
+    def variant(self, key: str) -> Variant:
+        return next(v for v in self.variants if v.key == key)
 
 
 class Runner:
@@ -424,7 +479,33 @@ class Runner:
             return [DCMTK_SEND if name == "dcmsend" else DCMTK_RECV]
         if self.args.pydcmkit_bin:
             return [str(Path(self.args.pydcmkit_bin) / name)]
-        return [sys.executable, "-m", f"tools.{name}"]
+        return [sys.executable, "-m", f"tools.{name}"]  # dcmsend, dcmrecv, dcmqrscp, dgate
+
+    def receiver(self, v: Variant, port: int, outdir: Path):
+        """The receiver's command line and working directory, and a function that counts what
+        it stored as (files, bytes).  dcmqrscp and dgate get a generated configuration in
+        ``outdir``."""
+        if v.receiver in ("dcmtk", "py"):
+            cmd = self.tool(v.receiver, "dcmrecv") + [str(port), "--config-file", PROFILE_FILE, PROFILE,
+                                                      "--output-directory", str(outdir), *v.recv_args]
+            return cmd, self.workdir, lambda: count_received(outdir)
+        if v.receiver == "py-dcmqrscp":
+            area = outdir / "area"
+            area.mkdir()
+            cfg = outdir / "dcmqrscp.cfg"
+            cfg.write_text(QRSCP_CONFIG.format(port=port, area_ae=QR_AREA_AE, area=area))
+            cmd = self.tool("py", "dcmqrscp") + ["-c", str(cfg), *v.recv_args, str(port)]
+            return cmd, outdir, lambda: count_received(area, skip_prefix="pydcmkit-index.sqlite")
+        if v.receiver == "py-dgate":
+            mag0, dbase = outdir / "data", outdir / "data" / "dbase"
+            dbase.mkdir(parents=True)
+            (outdir / "dicom.ini").write_text(DGATE_INI.format(
+                ae=DGATE_AE, port=port, db=dbase / "conquest.db3", mag0=f"{mag0}{os.sep}",
+                incoming=v.incoming_compression))
+            (outdir / "acrnema.map").write_text(f"{DGATE_AE:<15} 127.0.0.1   {port}   un\n")
+            cmd = self.tool("py", "dgate") + [f"-w{outdir}", f"-p{port}", *v.recv_args]
+            return cmd, outdir, lambda: count_received(mag0, skip_dirs=(dbase,))
+        raise ValueError(f"unknown receiver {v.receiver!r}")
 
     def env(self, impl: str, nagle: bool) -> dict:
         if impl == "py":
@@ -460,17 +541,17 @@ class Runner:
         send_log = self.logdir / f"{group.key}-{v.key}-r{rnd}-send.log"
         for p in (recv_log, send_log):
             p.unlink(missing_ok=True)
-        recv_cmd = self.tool(v.receiver, "dcmrecv") + [str(port), "--config-file", PROFILE_FILE, PROFILE,
-                                                       "--output-directory", str(outdir), *v.recv_args]
-        send_cmd = self.tool(v.sender, "dcmsend") + [PEER, str(port), "--scan-directories", *v.send_args,
+        recv_cmd, recv_cwd, count = self.receiver(v, port, outdir)
+        aec = ("-aec", v.called_ae) if v.called_ae else ()
+        send_cmd = self.tool(v.sender, "dcmsend") + [*aec, PEER, str(port), "--scan-directories", *v.send_args,
                                                      str(group.corpus.path)]
         rec = {"group": group.key, "variant": v.key, "round": rnd, "port": port, "ok": False,
                "recv_cmd": shlex.join(recv_cmd), "send_cmd": shlex.join(send_cmd),
-               "recv_env_TCP_NODELAY": self.env(v.receiver, v.nagle).get("TCP_NODELAY"),
+               "recv_env_TCP_NODELAY": self.env(recv_impl(v), v.nagle).get("TCP_NODELAY"),
                "send_env_TCP_NODELAY": self.env(v.sender, v.nagle).get("TCP_NODELAY")}
         recv = None
         try:
-            recv = PROCS.spawn(recv_cmd, self.env(v.receiver, v.nagle), recv_log, self.workdir)
+            recv = PROCS.spawn(recv_cmd, self.env(recv_impl(v), v.nagle), recv_log, recv_cwd)
             deadline = time.monotonic() + self.args.startup_timeout
             while port not in listening_ports():
                 if recv.poll() is not None:
@@ -484,11 +565,11 @@ class Runner:
             seconds, code = self.timed_sender(send_cmd, self.env(v.sender, v.nagle), send_log,
                                               group.send_timeout)
             rec.update(seconds=seconds, sender_exit=code)
-            n, nbytes = count_received(outdir)
+            n, nbytes = count()
             settle = time.monotonic() + self.args.settle_timeout
             while n < group.corpus.count and time.monotonic() < settle and recv.poll() is None:
                 time.sleep(0.05)
-                n, nbytes = count_received(outdir)
+                n, nbytes = count()
             rec.update(received=n, received_bytes=nbytes)
             rec["receiver_peak_rss"] = group_peak_rss_bytes(recv.pid) if recv.poll() is None else None
             problems = []
@@ -496,8 +577,14 @@ class Runner:
                 problems.append(f"sender exit code {code}")
             if n != group.corpus.count:
                 problems.append(f"received {n} files, expected {group.corpus.count}")
-            elif nbytes < 0.95 * group.corpus.bytes:  # headers may differ a little, data may not be missing
+            elif v.min_bytes_fraction is not None and nbytes < v.min_bytes_fraction * group.corpus.bytes:
+                # headers may differ a little, data may not be missing
                 problems.append(f"received only {nbytes} bytes of {group.corpus.bytes} sent")
+            if v.expect_ts and n:
+                ts = stored_transfer_syntax(outdir)
+                rec["stored_ts"] = ts
+                if ts != v.expect_ts:
+                    problems.append(f"a stored file has transfer syntax {ts}, expected {v.expect_ts}")
             if recv.poll() is not None:
                 problems.append(f"receiver died during the run (exit code {recv.returncode})")
             if problems:
@@ -569,6 +656,22 @@ class Runner:
                         raise BenchError(msg)
 
 
+def recv_impl(v: Variant) -> str:
+    return "dcmtk" if v.receiver == "dcmtk" else "py"
+
+
+def stored_transfer_syntax(outdir: Path) -> str | None:
+    """Transfer syntax of the first ``.dcm`` file below ``outdir`` (dgate's files)."""
+    from pydicom import dcmread
+
+    for dirpath, _dirnames, filenames in os.walk(outdir):
+        for fn in sorted(filenames):
+            if fn.endswith(".dcm"):
+                meta = dcmread(os.path.join(dirpath, fn), stop_before_pixels=True).file_meta
+                return str(meta.get("TransferSyntaxUID", "")) or None
+    return None
+
+
 def indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
@@ -614,6 +717,8 @@ def build_table(groups: list[Group]) -> tuple[str, list[dict]]:
             "|---|---:|---:|---|---:|---:|")
     rows, summary = [head], []
     for g in groups:
+        if g.ours is not None:  # ingest groups have their own table
+            continue
         ref = g.ref
         ref_rate, ref_mbps, ref_rss = median_of(ref.runs, "rate"), median_of(ref.runs, "mbps"), \
             max_of(ref.runs, "receiver_peak_rss")
@@ -647,6 +752,48 @@ def build_table(groups: list[Group]) -> tuple[str, list[dict]]:
                             "dcmtk_receiver_peak_rss": ref_rss, "pydcmkit_receiver_peak_rss": rss,
                             "target_ratio": v.target_ratio, "target_rss_mb": v.target_rss_mb,
                             "failed_runs": failed})
+    if len(rows) == 1:
+        return "", summary
+    return "\n".join(rows), summary
+
+
+def build_ingest_table(groups: list[Group]) -> tuple[str, list[dict]]:
+    """One row per receiver of the ingest groups, all fed by DCMTK's dcmsend: img/s, and the
+    paired ratios to DCMTK's dcmrecv and to our dcmrecv of the same round."""
+    head = ("| ingest: DCMTK dcmsend → receiver | img/s | MB/s | ratio to DCMTK dcmrecv | ratio to our dcmrecv "
+            "| receiver peak RSS, MB |\n"
+            "|---|---:|---:|---|---|---:|")
+    rows, summary = [head], []
+    for g in groups:
+        if g.ours is None:
+            continue
+        ref, ours = g.ref, g.variant(g.ours)
+        for v in g.variants:
+            rate, mbps, rss = median_of(v.runs, "rate"), median_of(v.runs, "mbps"), \
+                max_of(v.runs, "receiver_peak_rss")
+            to_dcmtk, dcmtk_ratios = paired_ratio(ref, v)
+            to_ours, ours_ratios = paired_ratio(ours, v)
+            failed = sum(1 for r in v.runs if not r.get("ok"))
+            ours_cell = "n/a" if to_ours is None else f"{to_ours:.2f}×"
+            if v.target_vs_ours is not None:
+                ours_cell += f" (target ≥ {v.target_vs_ours:.1f}×: " + (
+                    "n/a" if to_ours is None else verdict(to_ours >= v.target_vs_ours)) + ")"
+            dcmtk_cell = "n/a" if to_dcmtk is None else f"{to_dcmtk:.2f}×"
+            if failed:
+                dcmtk_cell += f" — {failed} failed run(s)"
+            if not v.runs:
+                rows.append(f"| {g.title}: {v.label} | not run | | | | |")
+                continue
+            rows.append(f"| {g.title}: {v.label} | {fmt_rate(rate)} | "
+                        f"{'FAILED' if mbps is None else f'{mbps:.1f}'} | {dcmtk_cell} | {ours_cell} | "
+                        f"{fmt_mb(rss)} |")
+            summary.append({"group": g.key, "variant": v.key, "label": v.label, "rate": rate, "mbps": mbps,
+                            "ratio_to_dcmtk_dcmrecv": to_dcmtk, "ratios_to_dcmtk_dcmrecv": dcmtk_ratios,
+                            "ratio_to_our_dcmrecv": to_ours, "ratios_to_our_dcmrecv": ours_ratios,
+                            "receiver_peak_rss": rss, "target_vs_ours": v.target_vs_ours,
+                            "failed_runs": failed})
+    if len(rows) == 1:
+        return "", summary
     return "\n".join(rows), summary
 
 
@@ -670,8 +817,15 @@ def parse_args(argv=None):
     ap.add_argument("--huge-mib", type=int, default=1024, help="pixel data size of the one big instance")
     ap.add_argument("--huge-repeat", type=int, default=1, help="rounds for the big-instance case")
     ap.add_argument("--skip-huge", action="store_true", help="skip the 1 GiB dcmrecv +B case")
-    ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--skip-large", action="store_true", help="skip the large group (its corpus still serves "
+                    "the ingest group)")
     ap.add_argument("--skip-small", action="store_true")
+    ap.add_argument("--skip-ingest", action="store_true", help="skip the ingest group(s)")
+    ap.add_argument("--only", help="run only these groups, comma-separated: " + ", ".join(GROUPS)
+                    + " (e.g. --only ingest)")
+    ap.add_argument("--ingest-corpora", default="large",
+                    help="corpora of the ingest group (DCMTK dcmsend -> dcmrecv/dcmqrscp/dgate): large, small "
+                    "or large,small (sizes from --large-count / --small-count)")
     ap.add_argument("--no-cross", action="store_true", help="skip the cross pairs (DCMTK <-> pydcmkit)")
     ap.add_argument("--parallel", type=int, default=4, help="pydcmkit dcmsend --parallel N for the small corpus")
     ap.add_argument("--regenerate", action="store_true", help="regenerate the corpus even if it matches")
@@ -688,6 +842,17 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.huge_repeat < 1:
         ap.error("--repeat and --huge-repeat must be >= 1")
+    args.ingest_corpora = [c.strip() for c in args.ingest_corpora.split(",") if c.strip()]
+    if not set(args.ingest_corpora) <= {"large", "small"}:
+        ap.error("--ingest-corpora takes large, small or large,small")
+    if args.only is not None:
+        only = {g.strip() for g in args.only.split(",") if g.strip()}
+        if not only or not only <= set(GROUPS):
+            ap.error("--only takes a comma-separated list of " + ", ".join(GROUPS))
+        args.skip_large, args.skip_small, args.skip_huge, args.skip_ingest = \
+            "large" not in only, "small" not in only, "huge" not in only, "ingest" not in only
+        if "shipped" not in only:
+            args.shipped_count = 0
     return args
 
 
@@ -742,6 +907,29 @@ def build_groups(args, corpus_root: Path) -> list[Group]:
         vs = [D("dcmtk-shipped", "DCMTK as shipped", sender="dcmtk", receiver="dcmtk", nagle=True, row=False),
               D("py", f"{t}, single association", sender="py", receiver="py")]
         groups.append(Group("shipped", t, c, vs, args.shipped_repeat or args.repeat, args.send_timeout))
+
+    if not args.skip_ingest:
+        for which in args.ingest_corpora:
+            if which == "large" and args.large_count > 0:
+                c = describe(make_image_corpus(corpus_root, f"large-{args.large_count}", args.large_count, 512, 512,
+                                               CT_IMAGE, "CT", args.regenerate and args.skip_large))
+                t = f"large ({c.count} CT 512×512×16 bit)"
+            elif which == "small" and args.small_count > 0:
+                c = describe(make_image_corpus(corpus_root, f"small-{args.small_count}", args.small_count, 64, 64,
+                                               MR_IMAGE, "MR", args.regenerate and args.skip_small))
+                t = f"small ({c.count} MR 64×64×16 bit)"
+            else:
+                continue
+            vs = [D("dcmtk", "DCMTK dcmrecv (reference)", sender="dcmtk", receiver="dcmtk"),
+                  D("dcmrecv", "our dcmrecv", sender="dcmtk", receiver="py"),
+                  D("dcmqrscp", "our dcmqrscp (one RW storage area)", sender="dcmtk", receiver="py-dcmqrscp",
+                    called_ae=QR_AREA_AE),
+                  D("dgate-as", "our dgate, IncomingCompression = as", sender="dcmtk", receiver="py-dgate",
+                    called_ae=DGATE_AE, incoming_compression="as", target_vs_ours=0.8),
+                  D("dgate-j2", "our dgate, IncomingCompression = j2 (JPEG lossless)", sender="dcmtk",
+                    receiver="py-dgate", called_ae=DGATE_AE, incoming_compression="j2", expect_ts=JPEG_LOSSLESS,
+                    min_bytes_fraction=None)]
+            groups.append(Group(f"ingest-{which}", t, c, vs, args.repeat, args.send_timeout, ours="dcmrecv"))
 
     if not args.skip_huge:
         c = describe(make_huge_corpus(corpus_root, args.huge_mib, args.regenerate))
@@ -799,21 +987,33 @@ def main(argv=None) -> int:
             signal.signal(s, h)
 
     table, summary = build_table(groups)
-    notes = [
-        "",
-        f"Command: `{command}`  ",
-        f"Date: {started:%Y-%m-%d %H:%M}; host: {platform.node()} ({os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}); rounds: {args.repeat} (big instance: {args.huge_repeat}).  ",
+    ingest_table, ingest_summary = build_ingest_table(groups)
+    summary += ingest_summary
+    store_note = (
         "DCMTK 3.6.7 (/usr/bin) runs with TCP_NODELAY=1 except in the \"as shipped\" row; both sides use "
         f"`--config-file {PROFILE_FILE} {PROFILE}`; peer {PEER}. img/s and MB/s (10^6 bytes of DICOM files) "
         "are medians over rounds of the sender's wall time (process start to exit); the ratio is the median of "
         "per-round ratios against the DCMTK → DCMTK run of the same round; peak RSS is the receiver's VmHWM "
         "(max over rounds). Our dcmrecv fsyncs every file unless `--no-fsync`; DCMTK never does. Cross rows: "
-        "the pydcmkit column is the mixed pair, the DCMTK column the DCMTK → DCMTK pair.",
+        "the pydcmkit column is the mixed pair, the DCMTK column the DCMTK → DCMTK pair.")
+    ingest_note = (
+        "Ingest: every row is fed by DCMTK 3.6.7's dcmsend (TCP_NODELAY=1, one association, peer "
+        f"{PEER}); img/s and MB/s are medians over rounds of the sender's wall time; the ratios are medians "
+        "of per-round ratios to DCMTK's dcmrecv and to our dcmrecv of the same round; peak RSS is the receiver's "
+        f"VmHWM (max over rounds). dcmrecv: `--config-file {PROFILE_FILE} {PROFILE}`; dcmqrscp: a generated "
+        f"dcmqrscp.cfg with one RW storage area (dcmsend -aec {QR_AREA_AE}); dgate: a generated dicom.ini "
+        f"(SQLite, FileNameSyntax 4, one MAG device), `dgate -w<dir> -p<port>`, dcmsend -aec {DGATE_AE}. "
+        "Our dcmrecv, dcmqrscp and dgate fsync every file before answering; DCMTK never does.")
+    notes = [t for t in (table, ingest_table) if t]
+    notes = [line for t in notes for line in (t, "")] + [
+        f"Command: `{command}`  ",
+        f"Date: {started:%Y-%m-%d %H:%M}; host: {platform.node()} ({os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}); rounds: {args.repeat} (big instance: {args.huge_repeat}).  ",
+        "  \n".join(n for n, shown in ((store_note, table), (ingest_note, ingest_table)) if shown),
     ]
     if runner.failures:
         notes.append(f"\n**{len(runner.failures)} run(s) FAILED** (see stderr / logs in {runner.logdir}).")
-    text = table + "\n" + "\n".join(notes) + "\n"
+    text = "\n".join(notes) + "\n"
     print("\n" + text)
     if args.output:
         args.output.write_text(text)
