@@ -187,6 +187,11 @@ class _Table:
         self.extra = tuple(name for name, _ in table.sql_columns()[len(self.fields):])
         #: the columns holding the patient ID besides the key (SeriesPat, ImagePat, the link)
         self.patient_columns = tuple(f for f in self.fields if f.tag == _PATIENT_ID)
+        #: what :meth:`ConquestDatabase._values` reads per column: (field, tag, column, date?, width)
+        self.value_plan = tuple((f, f.tag, f.column, f.sql_type == "SQL_C_DATE",
+                                 8 if f.sql_type == "SQL_C_DATE" else f.length)
+                                for f in self.fields
+                                if not (f.tag == _STUDY_MODALITY and level is Level.STUDY))
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -218,13 +223,6 @@ def _truncate(field: SqlField, value: str, where: str) -> str:
         log.warning("***Truncated %s from %d to %d chars in file: %s", field.column, len(value), width, where)
         return value[:width]
     return value
-
-
-def _stored(field: SqlField, ds: Dataset) -> str:
-    text = dataset_text(ds, field.tag) or ""
-    if field.sql_type == "SQL_C_DATE":
-        text = text.replace(".", "").replace("/", "")
-    return text
 
 
 def fix_patient_id(patient_id: str | None, *, allow_empty: bool = False, fix_philips: bool = False,
@@ -603,15 +601,15 @@ class ConquestDatabase:
 
     def _values(self, table: _Table, ds: Dataset, patient_id: str, where: str) -> dict[str, str]:
         values = {}
-        for f in table.fields:
-            if f.tag == _PATIENT_ID:
+        for f, tag, column, is_date, width in table.value_plan:  # (StudyModal: the series' Modality, below)
+            if tag == _PATIENT_ID:
                 text = patient_id
-            elif f.tag == _STUDY_MODALITY and table.level is Level.STUDY:
-                continue  # StudyModal collects the series' Modality (below)
             else:
-                text = _stored(f, ds)
+                text = dataset_text(ds, tag) or ""
+                if is_date:
+                    text = text.replace(".", "").replace("/", "")
             if text:
-                values[f.column] = _truncate(f, text, where)
+                values[column] = _truncate(f, text, where) if 0 < width < len(text) else text
         return values
 
     def add_object(self, ds: Dataset, device: str, object_file: str) -> AddResult:

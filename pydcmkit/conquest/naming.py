@@ -28,6 +28,7 @@ transfer syntax with its group 0002 rebuilt (:func:`encode_dcm`).  Files are wri
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import os
 import re
@@ -122,6 +123,84 @@ def _value_text(value) -> str:
     return str(value)
 
 
+#: Specific Character Sets in which a byte string of ASCII characters (no ESC) means those characters
+_ASCII_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 126",
+                             "ISO_IR 127", "ISO_IR 138", "ISO_IR 144", "ISO_IR 148", "ISO_IR 166", "ISO_IR 203",
+                             "ISO_IR 192", "GB18030", "GBK"})
+_CHARSET = 0x00080005
+_UNSIGNED = {"US": 2, "UL": 4, "UV": 8}
+_ABSENT = object()
+
+
+@functools.lru_cache(maxsize=4096)
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+class ScannedHead(Dataset):
+    """The top-level attributes of a received object that its name and rows are made from
+    (:func:`~pydcmkit.conquest.service.scan_head`), as raw elements read by their dictionary VR.
+
+    :func:`dataset_text` of a ScannedHead is worked out from the element bytes directly, once per
+    element (a name and four table rows read ~60 values): the same text as for any Dataset
+    holding those elements, without pydicom's per-element machinery.  ``found`` maps tags to
+    value bytes.  Setting or deleting an element forgets all that and reads as any Dataset.
+    """
+
+    def __init__(self, found: dict[int, bytes], little_endian: bool = True) -> None:
+        from pydicom.tag import BaseTag
+        elements = {}
+        for tag in sorted(found):  # as pydicom's reader makes them: BaseTag keys, raw elements in order
+            key = BaseTag(tag)
+            raw = found[tag]
+            elements[key] = RawDataElement(key, None, len(raw), raw, 0, True, little_endian)
+        super().__init__(elements)
+        self._found: dict[int, bytes] | None = found
+        self._little = little_endian
+        self._texts: dict[int, str | None] = {}
+        charset = found.get(_CHARSET)
+        self._ascii_charset = charset is None or charset.decode("latin-1").strip(" \x00") in _ASCII_CHARSETS
+
+    def text(self, tag: int) -> str | None:
+        texts = self._texts
+        text = texts.get(tag, _ABSENT)
+        if text is not _ABSENT:
+            return text
+        found = self._found
+        if found is None:
+            text = _dataset_text(self, tag)
+        elif tag not in found:
+            text = None
+        else:
+            raw = found[tag]
+            vr = _dictionary_vr(tag)
+            if vr in _UNSIGNED and len(raw) % _UNSIGNED[vr] == 0:
+                size = _UNSIGNED[vr]
+                order = "little" if self._little else "big"
+                text = "\\".join(str(int.from_bytes(raw[i:i + size], order)) for i in range(0, len(raw), size))
+            elif vr == "SQ" or vr in _BINARY_VRS or " or " in vr:
+                text = _dataset_text(self, tag)
+            elif vr in _TEXT_VRS and not (self._ascii_charset and raw.isascii() and b"\x1b" not in raw):
+                text = _dataset_text(self, tag)
+            else:
+                text = _strip_stored(raw.decode("latin-1"))
+        texts[tag] = text
+        return text
+
+    def __setitem__(self, key, value) -> None:
+        self._texts.clear()
+        self._found = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        self._texts.clear()
+        self._found = None
+        super().__delitem__(key)
+
+
 def dataset_text(ds: Dataset, tag: int) -> str | None:
     """The value of ``tag`` in ``ds`` as dgate reads it for names and database rows.
 
@@ -131,6 +210,12 @@ def dataset_text(ds: Dataset, tag: int) -> str | None:
     ``\\``; binary numbers are printed (``%u``, ``%.16g``).  Trailing spaces and every NUL are
     removed.  Returns ``None`` when the element is absent or a sequence.
     """
+    if type(ds) is ScannedHead:
+        return ds.text(tag)
+    return _dataset_text(ds, tag)
+
+
+def _dataset_text(ds: Dataset, tag: int) -> str | None:
     try:
         elem = ds.get_item(tag)
     except (KeyError, ValueError):  # pragma: no cover - defensive

@@ -124,20 +124,15 @@ NAMING_TAGS = frozenset({0x00080005, 0x00080016, 0x00080018, 0x00080020, 0x00080
 def scan_head(buf, offset: int, transfer_syntax: str, tags: frozenset[int]) -> Dataset:
     """:func:`check_structure` and, from the same walk, a Dataset of the top-level elements
     ``tags`` (undecoded, read by their dictionary VR as dgate does), with ``file_meta``."""
-    from pydicom.dataelem import RawDataElement
-    from pydicom.tag import Tag
-
     from ..storage.scan import DatasetStructureError, scan_dataset
+    from .naming import ScannedHead
     little = transfer_syntax != "1.2.840.10008.1.2.2"
     try:
         found = scan_dataset(buf, offset, implicit=(transfer_syntax == IMPLICIT_LE), little_endian=little,
                              wanted=tags)
     except DatasetStructureError as exc:
         raise StoreError(f"***received data set is not valid in {transfer_syntax}: {exc}", 0xC000) from None
-    ds = Dataset()
-    for tag in sorted(found):
-        raw = found[tag]
-        ds[tag] = RawDataElement(Tag(tag), None, len(raw), raw, 0, True, little)
+    ds = ScannedHead(found, little)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = transfer_syntax
     return ds
