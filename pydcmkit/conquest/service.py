@@ -585,6 +585,7 @@ class Dgate:
                 out.discard()
                 raise StoreError(f"***Failed to write on {device} ({root}): {failed[0].strerror or failed[0]}",
                                  ini.storage_failed_error_code)
+            out.start_flush()  # the disk works while the header is read and the name made
             try:
                 # one walk checks the element structure and picks the attributes the name and the
                 # rows need (a %V template may name any element: pydicom reads the header then)

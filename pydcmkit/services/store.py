@@ -156,6 +156,8 @@ class StorageSCP:
                 out.discard()
                 return dimse.CANNOT_UNDERSTAND
             series_date = None
+            if bit_preserving or self.settings.encoding.is_default:
+                out.start_flush()  # these bytes are the file: the disk works while they are checked
             if not bit_preserving:
                 try:
                     values = self._check_dataset(out, len(meta), ts, chunks[0] if len(chunks) == 1 else None)

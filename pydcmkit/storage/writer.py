@@ -13,6 +13,7 @@ import errno
 import os
 import secrets
 import struct
+import threading
 from pathlib import Path
 
 from .. import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -74,6 +75,18 @@ def fsync_directory(path: str | Path) -> None:
 
 
 _AT_FDCWD = -100
+_flush_pool = None
+_flush_pool_lock = threading.Lock()
+
+
+def _flusher():
+    """The helper threads of :meth:`AtomicFile.start_flush` (made on first use)."""
+    global _flush_pool
+    with _flush_pool_lock:
+        if _flush_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _flush_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pydcmkit-flush")
+        return _flush_pool
 _AT_SYMLINK_FOLLOW = 0x400
 _libc = None
 
@@ -116,6 +129,7 @@ class AtomicFile:
         self.closed = False
         self.synced = False
         self.unnamed = False
+        self._flushing = None
         flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
         if hasattr(os, "O_TMPFILE"):
             try:
@@ -141,13 +155,34 @@ class AtomicFile:
 
     def _close(self) -> None:
         if not self.closed:
+            self._settle(raise_error=False)
             self.closed = True
             os.close(self._fd)
 
     def flush_to_disk(self) -> None:
         """Flush the data (and the file size) to disk; timestamps need not be (``fdatasync``)."""
-        if self.durable and not self.closed:
+        if self._flushing is not None:
+            self._settle(raise_error=True)
+        elif self.durable and not self.closed:
             getattr(os, "fdatasync", os.fsync)(self._fd)
+
+    def start_flush(self) -> None:
+        """Begin :meth:`flush_to_disk` on a helper thread, once every byte is written, so that
+        work needing no durable data (reading the header back, making the name) overlaps the
+        wait for the disk; :meth:`commit` waits for it (and fails as it would have) and
+        :meth:`discard` lets it finish first."""
+        if self.durable and not self.closed and not self.synced and self._flushing is None:
+            self._flushing = _flusher().submit(getattr(os, "fdatasync", os.fsync), self._fd)
+
+    def _settle(self, raise_error: bool) -> None:
+        future, self._flushing = self._flushing, None
+        if future is None:
+            return
+        try:
+            future.result()
+        except OSError:
+            if raise_error:
+                raise
 
     def commit(self, final_path: str | Path, *, overwrite: bool = True) -> None:
         """Sync and publish as ``final_path``.

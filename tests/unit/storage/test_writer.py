@@ -92,3 +92,69 @@ def test_a_killed_writer_leaves_nothing(tmp_path):
                            str(__import__("pathlib").Path(__file__).resolve().parents[3])], timeout=60)
     assert proc.returncode == -9
     assert os.listdir(tmp_path) == []
+
+
+def _recording_fdatasync(monkeypatch, delay=0.0, error=None):
+    """os.fdatasync that records the thread it ran on and what the real call answered."""
+    import threading
+    import time
+    real = os.fdatasync
+    calls = []
+
+    def fdatasync(fd):
+        time.sleep(delay)
+        if error is not None:
+            calls.append((threading.current_thread().name, "failed"))
+            raise error
+        try:
+            real(fd)
+            calls.append((threading.current_thread().name, "ok"))
+        except OSError as exc:
+            calls.append((threading.current_thread().name, exc.errno))
+            raise
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    return calls
+
+
+def test_background_flush_then_commit(tmp_path, monkeypatch):
+    calls = _recording_fdatasync(monkeypatch, delay=0.1)
+    f = AtomicFile(tmp_path)
+    f.write(b"abc" * 1000)
+    f.start_flush()
+    with open(f.temp_path, "rb") as again:  # readable while the disk works
+        assert again.read() == b"abc" * 1000
+    f.commit(tmp_path / "final")
+    assert len(calls) == 1 and calls[0][0].startswith("pydcmkit-flush") and calls[0][1] == "ok"
+    assert (tmp_path / "final").read_bytes() == b"abc" * 1000
+
+
+def test_a_failed_background_flush_fails_the_commit(tmp_path, monkeypatch):
+    import errno
+    _recording_fdatasync(monkeypatch, error=OSError(errno.EIO, "Input/output error"))
+    f = AtomicFile(tmp_path)
+    f.write(b"data")
+    f.start_flush()
+    with pytest.raises(OSError) as info:
+        f.commit(tmp_path / "final")
+    assert info.value.errno == errno.EIO
+    f.discard()
+    assert os.listdir(tmp_path) == []  # no name was given to data that may not be on disk
+
+
+def test_discard_lets_the_flush_finish(tmp_path, monkeypatch):
+    calls = _recording_fdatasync(monkeypatch, delay=0.2)
+    f = AtomicFile(tmp_path)
+    f.write(b"data")
+    f.start_flush()
+    f.discard()  # the descriptor is closed only after the flush is done with it
+    assert [c[1] for c in calls] == ["ok"]
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_flush_when_not_durable(tmp_path, monkeypatch):
+    calls = _recording_fdatasync(monkeypatch)
+    f = AtomicFile(tmp_path, durable=False)
+    f.write(b"data")
+    f.start_flush()
+    f.commit(tmp_path / "final")
+    assert calls == [] and (tmp_path / "final").read_bytes() == b"data"
