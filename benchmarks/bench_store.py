@@ -603,6 +603,9 @@ class Runner:
                 PROCS.stop(recv)
             shutil.rmtree(outdir, ignore_errors=True)
             os.sync()  # flush the deleted/received data now, not during the next timed run
+            # ext4 without a journal (these VMs) will not reuse an inode deleted in the last 5 s
+            # and scans past every such inode: creating files right after a mass delete is slow
+            time.sleep(self.args.pause)
         return rec
 
     def timed_sender(self, cmd: list[str], env: dict, log: Path, timeout: float):
@@ -838,6 +841,8 @@ def parse_args(argv=None):
     ap.add_argument("--startup-timeout", type=float, default=30, help="max seconds for a receiver to listen")
     ap.add_argument("--settle-timeout", type=float, default=5,
                     help="max seconds to wait for files to appear after the sender exited")
+    ap.add_argument("--pause", type=float, default=6,
+                    help="seconds to wait after deleting a run's files (and sync) before the next run")
     ap.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.huge_repeat < 1:

@@ -341,11 +341,17 @@ class DicomIni:
         -------
         str or None
         """
-        wanted = (_ci(section if section is not None else self.section), _ci(key))
+        found = self._found
+        asked = (section, key)  # as asked: most calls repeat the same spelling
         try:
-            value = self._found[wanted]
+            value = found[asked]
         except KeyError:
-            value = self._found[wanted] = self._scan(*wanted)
+            wanted = (_ci(section if section is not None else self.section), _ci(key))
+            try:
+                value = found[wanted]
+            except KeyError:
+                value = found[wanted] = self._scan(*wanted)
+            found[asked] = value
         return default if value is None else value
 
     def _scan(self, wanted_section: str, wanted_key: str) -> str | None:

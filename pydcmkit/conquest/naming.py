@@ -68,6 +68,8 @@ __all__ = [
 CLEANED_CHARACTERS = frozenset('/\\;><|,. :?*"')
 #: :func:`clean` keeps at most this many characters.
 MAX_CLEANED_LENGTH = 65
+_CLEANED = str.maketrans(dict.fromkeys(CLEANED_CHARACTERS, "_"))
+_CONTROL = re.compile("[\x00-\x1f\x7f]")  # a value ends at its first control character
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
 EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
@@ -278,11 +280,7 @@ def clean(value: str | bytes | None) -> str:
         text = bytes(value).decode("latin-1")
     else:
         text = str(value)
-    for i, ch in enumerate(text):
-        if ord(ch) < 0x20 or ch == "\x7f":
-            text = text[:i]
-            break
-    text = "".join("_" if ch in CLEANED_CHARACTERS else ch for ch in text)
+    text = _CONTROL.split(text, 1)[0].translate(_CLEANED)
     text = text[:MAX_CLEANED_LENGTH].rstrip("_")
     return text or "unknown"
 
@@ -290,11 +288,7 @@ def clean(value: str | bytes | None) -> str:
 def _raw(value: str | None) -> str:
     """A value dgate uses raw (UIDs, dates, AE titles, ``%V``), made safe inside a path: it ends
     at its first control character, separators become ``_``, and dots only become ``_``."""
-    text = value or ""
-    for i, ch in enumerate(text):
-        if ord(ch) < 0x20 or ch == "\x7f":
-            text = text[:i]
-            break
+    text = _CONTROL.split(value or "", 1)[0]
     text = text.replace("/", "_").replace("\\", "_")
     if text and not text.strip("."):
         text = "_" * len(text)

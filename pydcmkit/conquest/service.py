@@ -240,6 +240,7 @@ class Dgate:
         self.database_url = database_url
         self.uids = UidGenerator(self._ini.uid_prefix, uid_counter)
         self._lock = threading.RLock()
+        self._ini_checked = 0.0  # when dicom.ini's mtime was last looked at (once a second at most)
         self._amap: AcrNemaMap | None = None
         self._sop: SopList | None = None
         self._db: ConquestDatabase | None = None
@@ -258,11 +259,14 @@ class Dgate:
     def ini(self) -> DicomIni:
         """dicom.ini, re-read when the file changed on disk (at most once a second, as dgate)."""
         with self._lock:
-            if self._ini.changed_on_disk():
-                try:
-                    self._ini = load_dicom_ini(self.location)
-                except ConquestConfigError as exc:
-                    log.error("%s", exc)
+            now = time.monotonic()
+            if now - self._ini_checked >= 1.0:
+                self._ini_checked = now
+                if self._ini.changed_on_disk():
+                    try:
+                        self._ini = load_dicom_ini(self.location)
+                    except ConquestConfigError as exc:
+                        log.error("%s", exc)
             return self._ini
 
     def reload_ini(self) -> DicomIni:
