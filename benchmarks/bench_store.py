@@ -830,7 +830,7 @@ def parse_args(argv=None):
                     help="corpora of the ingest group (DCMTK dcmsend -> dcmrecv/dcmqrscp/dgate): large, small "
                     "or large,small (sizes from --large-count / --small-count)")
     ap.add_argument("--no-cross", action="store_true", help="skip the cross pairs (DCMTK <-> pydcmkit)")
-    ap.add_argument("--parallel", type=int, default=4, help="pydcmkit dcmsend --parallel N for the small corpus")
+    ap.add_argument("--parallel", type=int, default=4, help="pydcmkit dcmsend --parallel N (small corpus, and a large-corpus row without a target)")
     ap.add_argument("--regenerate", action="store_true", help="regenerate the corpus even if it matches")
     ap.add_argument("--repo", type=Path, default=REPO, help="pydcmkit checkout (PYTHONPATH for python -m tools.X)")
     ap.add_argument("--pydcmkit-bin", help="directory with installed pydcmkit console scripts dcmsend/dcmrecv "
@@ -876,7 +876,9 @@ def build_groups(args, corpus_root: Path) -> list[Group]:
         vs = [D("dcmtk", "DCMTK → DCMTK", sender="dcmtk", receiver="dcmtk", row=False),
               D("py", f"{t}, single association", sender="py", receiver="py", target_ratio=1.0),
               D("py-nofsync", f"{t}, single association, our dcmrecv --no-fsync", sender="py", receiver="py",
-                recv_args=nofsync, target_ratio=1.0)]
+                recv_args=nofsync, target_ratio=1.0),
+              D(f"py-p{args.parallel}", f"{t}, our dcmsend --parallel {args.parallel} (DCMTK: single assoc.)",
+                sender="py", receiver="py", send_args=("--parallel", str(args.parallel)))]
         if cross:
             vs += [D("x-dcmtk-py", f"{t}, cross: DCMTK dcmsend → our dcmrecv", sender="dcmtk", receiver="py"),
                    D("x-dcmtk-py-nofsync", f"{t}, cross: DCMTK dcmsend → our dcmrecv --no-fsync",
