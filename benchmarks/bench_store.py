@@ -465,6 +465,7 @@ class Runner:
         self.logdir.mkdir(parents=True, exist_ok=True)
         self.recvroot = workdir / "received"
         self.recvroot.mkdir(parents=True, exist_ok=True)
+        self.kept: list[Path] = []  # output directories of finished runs (Runner.keep)
         self.failures: list[str] = []
         pycache = workdir / "pycache"  # keep the repository's __pycache__ untouched
         self.py_env = dict(os.environ)
@@ -601,12 +602,24 @@ class Runner:
         finally:
             if recv is not None:
                 PROCS.stop(recv)
-            shutil.rmtree(outdir, ignore_errors=True)
-            os.sync()  # flush the deleted/received data now, not during the next timed run
-            # ext4 without a journal (these VMs) will not reuse an inode deleted in the last 5 s
-            # and scans past every such inode: creating files right after a mass delete is slow
-            time.sleep(self.args.pause)
+            self.keep(outdir, group)
+            os.sync()  # flush the received data now, not during the next timed run
         return rec
+
+    def keep(self, outdir: Path, group: Group) -> None:
+        """Keep a run's files until the end: on ext4 without a journal (these VMs) the inode
+        allocator skips, one by one, every inode freed in the last 60 s (360 s while its block
+        is dirty), so deleting 1000 files before the next run made every file creation in it
+        slow, for every receiver.  The files go when the script ends, or earlier, oldest first,
+        when free space would drop below four times the corpus plus 1 GiB."""
+        self.kept.append(outdir)
+        need = 4 * group.corpus.bytes + (1 << 30)
+        while self.kept and shutil.disk_usage(self.recvroot).free < need:
+            shutil.rmtree(self.kept.pop(0), ignore_errors=True)
+
+    def remove_received(self) -> None:
+        while self.kept:
+            shutil.rmtree(self.kept.pop(), ignore_errors=True)
 
     def timed_sender(self, cmd: list[str], env: dict, log: Path, timeout: float):
         """Wall time of the sender process (start to exit) and its exit code.
@@ -841,8 +854,6 @@ def parse_args(argv=None):
     ap.add_argument("--startup-timeout", type=float, default=30, help="max seconds for a receiver to listen")
     ap.add_argument("--settle-timeout", type=float, default=5,
                     help="max seconds to wait for files to appear after the sender exited")
-    ap.add_argument("--pause", type=float, default=6,
-                    help="seconds to wait after deleting a run's files (and sync) before the next run")
     ap.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.huge_repeat < 1:
@@ -990,6 +1001,7 @@ def main(argv=None) -> int:
             return 1
     finally:
         PROCS.kill_all()
+        runner.remove_received()
         for s, h in old.items():
             signal.signal(s, h)
 
