@@ -227,10 +227,7 @@ def _dataset_text(ds: Dataset, tag: int) -> str | None:
     if isinstance(elem, RawDataElement):
         vr = elem.VR
         if vr is None:
-            try:
-                vr = dictionary_VR(tag)
-            except KeyError:
-                vr = "UN"
+            vr = _dictionary_vr(tag)
         if vr == "SQ":
             return None
         if vr in _BINARY_VRS or " or " in vr:
