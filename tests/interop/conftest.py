@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.procs import Server, dcmtk, free_port, ours, run
+from tests.support.procs import Server, dcmtk, free_port, ours, run, wait_until  # noqa: F401 (re-exported)
 
 STORESCP_CFG = "/etc/dcmtk/storescp.cfg"
 
@@ -80,16 +80,6 @@ def servers(work):
     pool = Servers(work)
     yield pool
     pool.stop_all()
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def wait_log(server: Server, text: str, count: int = 1, timeout: float = 10.0) -> str:

@@ -129,8 +129,9 @@ class RawAssociation:
             final = last and start + chunk >= len(data)
             self.sock.sendall(p_data(ctx_id, piece, command=False, last=final))
 
-    def read_command(self) -> dict[int, bytes]:
-        """Read P-DATA PDUs up to the last fragment of a command; return its elements."""
+    def _read_fragments(self, last: int) -> bytes:
+        """Read P-DATA PDUs up to the fragment whose control header (low two bits) is ``last``:
+        0x03 ends a command, 0x02 a data set; return the joined fragments."""
         payload = b""
         while True:
             pdu_type, body = self.read_pdu()
@@ -141,8 +142,16 @@ class RawAssociation:
                 length, _ctx, control = struct.unpack_from(">IBB", body, i)
                 payload += body[i + 6:i + 4 + length]
                 i += 4 + length
-                if control & 0x03 == 0x03:
-                    return parse_command(payload)
+                if control & 0x03 == last:
+                    return payload
+
+    def read_command(self) -> dict[int, bytes]:
+        """Read P-DATA PDUs up to the last fragment of a command; return its elements."""
+        return parse_command(self._read_fragments(0x03))
+
+    def read_dataset(self) -> bytes:
+        """Read P-DATA PDUs up to the last fragment of a data set; return its bytes."""
+        return self._read_fragments(0x02)
 
     def release(self) -> int:
         self.sock.sendall(struct.pack(">BBIi", 0x05, 0, 4, 0))

@@ -23,6 +23,7 @@ from tests.interop.dicomfiles import (CORPUS_SENDABLE, DEFLATED, EXPLICIT_LE, IM
                                       copy_pydicom_files, dataset_part, header, listing, make_instances, meta,
                                       profile_config, temp_files, writing_unnamed)
 from tests.support import corpus
+from tests.support.disk import fill, mount_tmpfs, umount
 from tests.support.procs import dcmtk, env, free_port, ours, run
 
 pytestmark = pytest.mark.interop
@@ -586,15 +587,13 @@ def test_sigterm_completes_the_store_in_flight_then_exits_0(work, servers, big_i
 @pytest.fixture
 def small_tmpfs(work):
     mount_point = work / "tiny"
-    mount_point.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-                       capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    reason = mount_tmpfs(mount_point, "256k")
+    if reason:
+        pytest.skip(reason)
     try:
         yield mount_point
     finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, timeout=30)
+        umount(mount_point)
 
 
 def test_full_disk_answers_a700_leaves_nothing_and_recovers(work, servers, small_tmpfs):
@@ -610,15 +609,7 @@ def test_full_disk_answers_a700_leaves_nothing_and_recovers(work, servers, small
     assert dcmsend("127.0.0.1", srv.port, "data/ct1.dcm", cwd=work).returncode == 0
     assert listing(small_tmpfs) == [f"CT.{CT1}"]
     # fill the disk, fail, free the space, succeed
-    filler = small_tmpfs / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    filler = fill(small_tmpfs, "filler")
     r = dcmsend("127.0.0.1", srv.port, "data/ct2.dcm", "+crf", "rep2.txt", cwd=work)
     assert r.returncode == 0
     assert "DIMSE Status  : 0xa700 (Refused: OutOfResources)" in (work / "rep2.txt").read_text()

@@ -11,7 +11,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import tempfile
 import threading
@@ -28,7 +27,7 @@ from pydicom.filereader import dcmread
 from pydicom.filewriter import write_dataset
 
 from tests.interop import rawclient as raw
-from tests.support import corpus
+from tests.support import corpus, procs
 
 CT = corpus.CT
 IMPLICIT, EXPLICIT = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
@@ -144,22 +143,8 @@ class Peer:
         """A command and, when it announces one, its dataset (implicit VR LE bytes)."""
         command = self.assoc.read_command()
         if command.get(0x0800) and int.from_bytes(command[0x0800], "little") != 0x0101:
-            return command, self._read_dataset()
+            return command, self.assoc.read_dataset()
         return command, None
-
-    def _read_dataset(self) -> bytes:
-        payload = b""
-        while True:
-            pdu_type, body = self.assoc.read_pdu()
-            if pdu_type != 0x04:
-                raise ConnectionError(f"expected P-DATA-TF, got PDU type 0x{pdu_type:02x}")
-            i = 0
-            while i < len(body):
-                length, _ctx, control = struct.unpack_from(">IBB", body, i)
-                payload += body[i + 6:i + 4 + length]
-                i += 4 + length
-                if control & 0x03 == 0x02:
-                    return payload
 
     def release(self) -> None:
         try:
@@ -281,13 +266,8 @@ def c_move(port: int, called: str, study_uid: str, dest: str, *, calling: str = 
 
 
 def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """:func:`tests.support.procs.wait_until` with the longer wait these fault cases need."""
+    return procs.wait_until(predicate, timeout=timeout, what=what)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,30 +396,6 @@ class PgCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def mount_tmpfs(path: Path, size: str) -> str | None:
-    """Mount a tmpfs of ``size`` on ``path``; the reason when that is impossible, else None."""
-    path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
-                       text=True, timeout=30, check=False)
-    return None if r.returncode == 0 else f"cannot mount a tmpfs here: {r.stderr.strip()}"
-
-
-def umount(path: Path) -> None:
-    subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30, check=False)
-
-
-def fill(directory: Path) -> Path:
-    """Fill the file system of ``directory`` with one file; its path."""
-    filler = directory / "filler.bin"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,14 +30,12 @@ from tests.robustness.faults_support import (
     ct,
     echo_ok,
     encode,
-    fill,
     find_identifier,
-    mount_tmpfs,
     sqlite_check,
     store_one,
-    umount,
     wait_until,
 )
+from tests.support.disk import fill, mount_tmpfs, umount
 
 pytestmark = pytest.mark.interop
 KINDS = ("dcmqrscp", "dgate")
